@@ -1,0 +1,97 @@
+/** The wildkat-tracker command: flags (the seed's CLI contract) → startTracker. */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { ConfigError, DEFAULT_OPTIONS, type TrackerOptions } from '../tracker/config.js';
+import { ListenError, startTracker, type RunningTracker } from '../tracker/daemon.js';
+
+const EXIT_USAGE = 2;
+const SHUTDOWN_DEADLINE_MS = 900;
+
+function integer(value: string): number {
+  if (!/^-?[0-9]+$/.test(value.trim())) throw new InvalidArgumentError('must be a whole number.');
+  return Number(value);
+}
+
+
+function fatal(message: string, code: number): never {
+  process.stderr.write(`wildkat-tracker: ${message}\n`);
+  process.exit(code);
+}
+
+interface CliFlags {
+  httpPort: number;
+  udpPort: number;
+  host?: string;
+  ipv6: boolean;
+  trackerId: string;
+  interval: number;
+  minInterval: number;
+  peerTtl: number;
+  maxPeers: number;
+  maxScrapeHashes: number;
+  fullScrape: boolean;
+  verbose: boolean;
+}
+
+export function buildProgram(): Command {
+  const d = DEFAULT_OPTIONS;
+  return new Command('wildkat-tracker')
+    .description('A BitTorrent tracker: HTTP and UDP announce and scrape (BEP 3, 7, 15, 23, 24, 48).')
+    .addOption(new Option('--http-port <port>', 'tracker HTTP listen port (0 to disable)').argParser(integer).default(d.httpPort))
+    .addOption(new Option('--udp-port <port>', 'tracker UDP listen port (0 to disable)').argParser(integer).default(d.udpPort))
+    .addOption(new Option('--host <address>', 'bind address (default: all interfaces)'))
+    .addOption(new Option('--ipv6', 'also listen on IPv6 (::)').default(false))
+    .addOption(new Option('--tracker-id <id>', 'tracker id returned in HTTP announce replies').default(d.trackerId))
+    .addOption(new Option('--interval <seconds>', 'announce interval').argParser(integer).default(d.interval))
+    .addOption(new Option('--min-interval <seconds>', 'minimum re-announce interval').argParser(integer).default(d.minInterval))
+    .addOption(new Option('--peer-ttl <seconds>', 'seconds before an inactive peer is purged').argParser(integer).default(d.peerTtl))
+    .addOption(new Option('--max-peers <n>', 'maximum peers returned per announce').argParser(integer).default(d.maxPeers))
+    .addOption(
+      new Option('--max-scrape-hashes <n>', 'maximum info_hashes per scrape request').argParser(integer).default(d.maxScrapeHashes),
+    )
+    .addOption(new Option('--full-scrape', 'allow scrape with no info_hash').default(false))
+    .addOption(new Option('--verbose', 'debug logging with request and response payloads').default(false))
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(`wildkat-tracker: ${text.replace(/^error: /, '')}`) });
+}
+
+/** On the command line a port of 0 disables the listener, as in the original. */
+function toOptions(flags: CliFlags): Partial<TrackerOptions> {
+  return {
+    ...flags,
+    httpPort: flags.httpPort === 0 ? null : flags.httpPort,
+    udpPort: flags.udpPort === 0 ? null : flags.udpPort,
+    host: flags.host ?? null,
+  };
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    program.parse(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE);
+    throw err;
+  }
+  let tracker: RunningTracker;
+  try {
+    tracker = await startTracker(toOptions(program.opts<CliFlags>()));
+  } catch (err) {
+    if (err instanceof ConfigError) fatal(err.message, EXIT_USAGE);
+    if (err instanceof ListenError) fatal(err.message, 1);
+    throw err;
+  }
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    // Whatever happens, exit within a second.
+    setTimeout(() => process.exit(0), SHUTDOWN_DEADLINE_MS).unref();
+    tracker.close().then(
+      () => process.exit(0),
+      () => process.exit(0),
+    );
+    void signal;
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}

@@ -1,0 +1,245 @@
+/**
+ * HTTP tracker protocol: announce/scrape query parsing and reply building
+ * (BEP 3, 7, 23, 24, 48). Pure functions, no I/O.
+ *
+ * Query values are percent-decoded byte by byte into latin1 strings, never
+ * through URLSearchParams, which decodes as UTF-8 and corrupts raw
+ * info_hash / peer_id bytes.
+ */
+import { encode } from './bencode.js';
+import { ProtocolError } from './errors.js';
+import { writeCompactPeers, compactSize, bytesToIp, type Family } from './peers.js';
+import type { AnnounceEvent, AnnounceRequest, AnnounceResult, ScrapeFile } from './types.js';
+
+export interface HttpAnnounceRequest extends AnnounceRequest {
+  /** BEP 23 compact list; true unless the client sent compact=0. */
+  compact: boolean;
+  /** Leave `peer id` out of dict peers. */
+  noPeerId: boolean;
+}
+
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  const lower = c | 0x20;
+  if (lower >= 0x61 && lower <= 0x66) return lower - 0x61 + 10;
+  return -1;
+}
+
+/**
+ * Decodes an application/x-www-form-urlencoded value to raw bytes as a latin1
+ * string: `%XX` is one byte (any value, %00 included), `+` is a space, and a
+ * `%` not followed by two hex digits stays literal.
+ */
+export function percentDecode(raw: string): string {
+  if (raw.indexOf('%') < 0 && raw.indexOf('+') < 0) return raw;
+  let out = '';
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c === 0x25 /* % */ && i + 2 < raw.length) {
+      const hi = hexValue(raw.charCodeAt(i + 1));
+      const lo = hexValue(raw.charCodeAt(i + 2));
+      if (hi >= 0 && lo >= 0) {
+        out += String.fromCharCode((hi << 4) | lo);
+        i += 2;
+        continue;
+      }
+    }
+    out += c === 0x2b /* + */ ? ' ' : raw[i];
+  }
+  return out;
+}
+
+/** Percent-encodes raw bytes (latin1 string or Buffer) for a query string. */
+export function percentEncode(bytes: string | Uint8Array): string {
+  const b = typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes;
+  let out = '';
+  for (const c of b) {
+    const unreserved =
+      (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x2d || c === 0x2e || c === 0x5f || c === 0x7e;
+    out += unreserved ? String.fromCharCode(c) : `%${c.toString(16).padStart(2, '0')}`;
+  }
+  return out;
+}
+
+/** Splits a query string into decoded keys and decoded values (latin1), in order. */
+export function parseQuery(query: string): Map<string, string[]> {
+  const params = new Map<string, string[]>();
+  if (query.length === 0) return params;
+  for (const pair of query.split('&')) {
+    if (pair.length === 0) continue;
+    const eq = pair.indexOf('=');
+    const key = percentDecode(eq < 0 ? pair : pair.slice(0, eq));
+    const value = eq < 0 ? '' : percentDecode(pair.slice(eq + 1));
+    const list = params.get(key);
+    if (list) list.push(value);
+    else params.set(key, [value]);
+  }
+  return params;
+}
+
+function bad(message: string, code: string): never {
+  throw new ProtocolError(message, code);
+}
+
+function first(params: Map<string, string[]>, key: string): string | undefined {
+  return params.get(key)?.[0];
+}
+
+function requireBytes20(params: Map<string, string[]>, key: string): string {
+  const value = first(params, key);
+  if (value === undefined) bad(`missing ${key}`, `missing_${key}`);
+  if (value.length !== 20) bad(`invalid ${key}: must be 20 bytes, got ${value.length}`, `invalid_${key}`);
+  return value;
+}
+
+const MAX_COUNTER = Number.MAX_SAFE_INTEGER;
+
+function optionalCount(params: Map<string, string[]>, key: string, fallback: number): number {
+  const value = first(params, key);
+  if (value === undefined || value === '') return fallback;
+  if (!/^[0-9]{1,20}$/.test(value)) bad(`invalid ${key}: must be a non-negative integer`, `invalid_${key}`);
+  return Math.min(Number(value), MAX_COUNTER);
+}
+
+const EVENTS: ReadonlyMap<string, AnnounceEvent> = new Map([
+  ['', 'none'],
+  ['empty', 'none'],
+  ['started', 'started'],
+  ['completed', 'completed'],
+  ['stopped', 'stopped'],
+  ['paused', 'none'], // BEP 21: a partial seed pausing still counts as present.
+]);
+
+/** Parses the query of GET /announce; throws ProtocolError naming the bad field. */
+export function parseAnnounceQuery(query: string): HttpAnnounceRequest {
+  const params = parseQuery(query);
+  const infoHash = requireBytes20(params, 'info_hash');
+  const peerId = requireBytes20(params, 'peer_id');
+  const portText = first(params, 'port');
+  if (portText === undefined) bad('missing port', 'missing_port');
+  if (!/^[0-9]{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) {
+    bad('invalid port: must be 1-65535', 'invalid_port');
+  }
+  const eventText = first(params, 'event') ?? '';
+  const event = EVENTS.get(eventText);
+  if (event === undefined) bad(`invalid event: ${JSON.stringify(eventText.slice(0, 16))}`, 'invalid_event');
+  const numwantText = first(params, 'numwant');
+  let numwant: number | null = null;
+  if (numwantText !== undefined && numwantText !== '') {
+    // Some clients send -1 for "default"; anything else non-numeric is an error.
+    if (!/^-?[0-9]{1,10}$/.test(numwantText)) bad('invalid numwant: must be an integer', 'invalid_numwant');
+    const n = Number(numwantText);
+    numwant = n < 0 ? null : n;
+  }
+  return {
+    infoHash,
+    peerId,
+    port: Number(portText),
+    uploaded: optionalCount(params, 'uploaded', 0),
+    downloaded: optionalCount(params, 'downloaded', 0),
+    // BEP 3 requires left; a client that leaves it out is treated as a leecher.
+    left: optionalCount(params, 'left', MAX_COUNTER),
+    event,
+    numwant,
+    compact: first(params, 'compact') !== '0',
+    noPeerId: first(params, 'no_peer_id') === '1',
+  };
+}
+
+/** Parses the query of GET /scrape: the raw info_hashes asked for (empty: full scrape). */
+export function parseScrapeQuery(query: string): string[] {
+  const hashes = parseQuery(query).get('info_hash') ?? [];
+  for (const h of hashes) {
+    if (h.length !== 20) bad(`invalid info_hash: must be 20 bytes, got ${h.length}`, 'invalid_info_hash');
+  }
+  return [...new Set(hashes)];
+}
+
+export interface AnnounceReplyOptions {
+  /** Family of the requesting client: IPv6 clients get every peer in `peers6`. */
+  family: Family;
+  compact: boolean;
+  noPeerId: boolean;
+  trackerId: string;
+  /** BEP 24: the client's IP as raw bytes (latin1, 4 or 16); omitted when null. */
+  externalIp: string | null;
+  warning?: string;
+}
+
+/**
+ * Builds the bencoded announce reply. The compact form (the common case) is
+ * assembled directly into one Buffer: keys are constant and sorted, peers are
+ * copied from their precomputed compact bytes.
+ */
+export function encodeAnnounceReply(result: AnnounceResult, opts: AnnounceReplyOptions): Buffer {
+  if (!opts.compact) return encodeDictAnnounceReply(result, opts);
+  const size = compactSize(opts.family);
+  const peerBytes = result.peers.length * size;
+  const peersKey = opts.family === 4 ? '5:peers' : '6:peers6';
+  let head =
+    `d8:completei${result.complete}e10:downloadedi${result.downloaded}e` +
+    (opts.externalIp === null ? '' : `11:external ip${opts.externalIp.length}:${opts.externalIp}`) +
+    `10:incompletei${result.incomplete}e8:intervali${result.interval}e12:min intervali${result.minInterval}e`;
+  // BEP 3 names `peers` as required: IPv6 clients get an empty one beside peers6.
+  if (opts.family === 6) head += '5:peers0:';
+  head += `${peersKey}${peerBytes}:`;
+  const trackerId = Buffer.from(opts.trackerId, 'utf8');
+  const tailText = `10:tracker id${trackerId.length}:`;
+  const warning = opts.warning === undefined ? null : Buffer.from(opts.warning, 'utf8');
+  const warningHead = warning === null ? '' : `15:warning message${warning.length}:`;
+  const total =
+    head.length + peerBytes + tailText.length + trackerId.length + warningHead.length + (warning?.length ?? 0) + 1;
+  const out = Buffer.allocUnsafe(total);
+  let pos = out.write(head, 0, 'latin1');
+  pos += writeCompactPeers(result.peers, opts.family, out, pos);
+  pos += out.write(tailText, pos, 'latin1');
+  pos += trackerId.copy(out, pos);
+  if (warning !== null) {
+    pos += out.write(warningHead, pos, 'latin1');
+    pos += warning.copy(out, pos);
+  }
+  out[pos] = 0x65; // e
+  return out;
+}
+
+function encodeDictAnnounceReply(result: AnnounceResult, opts: AnnounceReplyOptions): Buffer {
+  const peers = result.peers.map((peer) => {
+    const ipLength = peer.addr.length - 2;
+    const ipBytes = peer.addr.slice(0, ipLength);
+    const ip = bytesToIp(ipBytes);
+    const dict = new Map<string, string | number | Uint8Array>([
+      ['ip', opts.family === 6 && ipLength === 4 ? `::ffff:${ip}` : ip],
+      ['port', (peer.addr.charCodeAt(ipLength) << 8) | peer.addr.charCodeAt(ipLength + 1)],
+    ]);
+    if (!opts.noPeerId) dict.set('peer id', Buffer.from(peer.peerId, 'latin1'));
+    return dict;
+  });
+  return encode({
+    complete: result.complete,
+    downloaded: result.downloaded,
+    'external ip': opts.externalIp === null ? undefined : Buffer.from(opts.externalIp, 'latin1'),
+    incomplete: result.incomplete,
+    interval: result.interval,
+    'min interval': result.minInterval,
+    peers,
+    'tracker id': opts.trackerId,
+    'warning message': opts.warning,
+  });
+}
+
+/** BEP 48 scrape reply: `files` keyed by raw info_hash, and `flags`. */
+export function encodeScrapeReply(files: readonly ScrapeFile[], minRequestInterval: number): Buffer {
+  // Raw-byte keys, sorted by bytes (latin1 string order is byte order).
+  const sorted = [...files].sort((a, b) => (a.infoHash < b.infoHash ? -1 : a.infoHash > b.infoHash ? 1 : 0));
+  let text = 'd5:filesd';
+  for (const f of sorted) {
+    text += `20:${f.infoHash}d8:completei${f.complete}e10:downloadedi${f.downloaded}e10:incompletei${f.incomplete}ee`;
+  }
+  text += `e5:flagsd20:min_request_intervali${minRequestInterval}eee`;
+  return Buffer.from(text, 'latin1');
+}
+
+/** A bencoded `failure reason` reply (sent with HTTP 200, as clients expect). */
+export function encodeFailure(reason: string): Buffer {
+  return encode({ 'failure reason': reason });
+}

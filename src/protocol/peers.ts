@@ -1,0 +1,109 @@
+/**
+ * Peer addresses in their wire forms. Inside the tracker an address is a
+ * latin1 string of raw bytes (4 or 16 for an IP; 6 or 18 with the port), so
+ * that the store keeps strings, not small Buffers, and replies are assembled
+ * by copying those bytes.
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+import { Address6 } from 'ip-address';
+
+export type Family = 4 | 6;
+
+/** The 12-byte prefix of an IPv4-mapped IPv6 address (::ffff:0:0/96). */
+export const MAPPED_PREFIX = '\0\0\0\0\0\0\0\0\0\0\xff\xff';
+
+/** What reply encoders need of a peer: its compact address and peer id. */
+export interface PeerEntry {
+  /** Compact address: 4-byte IPv4 + port (6) or 16-byte IPv6 + port (18), latin1. */
+  readonly addr: string;
+  /** The raw 20-byte peer id, latin1. */
+  readonly peerId: string;
+}
+
+function parseIPv4(ip: string): string | null {
+  const parts = ip.split('.');
+  if (parts.length !== 4) return null;
+  let out = '';
+  for (const part of parts) {
+    if (!/^(0|[1-9][0-9]{0,2})$/.test(part)) return null;
+    const n = Number(part);
+    if (n > 255) return null;
+    out += String.fromCharCode(n);
+  }
+  return out;
+}
+
+/**
+ * Raw bytes (latin1, 4 or 16) of a textual IP address. An IPv4-mapped IPv6
+ * address (as a dual-stack socket reports IPv4 clients) becomes its 4 bytes.
+ * Returns null for anything that is not an IP address.
+ */
+export function ipToBytes(ip: string): string | null {
+  if (isIPv4(ip)) return parseIPv4(ip);
+  if (!isIPv6(ip)) return null;
+  const zone = ip.indexOf('%');
+  const address = new Address6(zone >= 0 ? ip.slice(0, zone) : ip);
+  const bytes = String.fromCharCode(...address.toUnsignedByteArray().slice(-16).map((b) => b & 0xff));
+  const full = bytes.padStart(16, '\0');
+  return full.startsWith(MAPPED_PREFIX) ? full.slice(12) : full;
+}
+
+/** Text form of raw IP bytes (4 or 16, latin1 or Buffer). */
+export function bytesToIp(bytes: string | Uint8Array): string {
+  const b = typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes;
+  if (b.length === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
+  if (b.length !== 16) throw new RangeError(`an IP address is 4 or 16 bytes, got ${b.length}`);
+  return Address6.fromUnsignedByteArray([...b]).correctForm();
+}
+
+/** `::ffff:a.b.c.d`, the BEP 7 form of an IPv4 address for an IPv6 client. */
+export function mappedIPv4(ipv4: string): string {
+  return Address6.fromAddress4(ipv4).to4in6();
+}
+
+/** Compact address: IP bytes followed by the port, big-endian. */
+export function compactAddr(ipBytes: string, port: number): string {
+  return ipBytes + String.fromCharCode(port >>> 8, port & 0xff);
+}
+
+/** Bytes one peer takes in a compact list for a client of `family`. */
+export function compactSize(family: Family): number {
+  return family === 4 ? 6 : 18;
+}
+
+/**
+ * Writes peers as a compact list for a client of `family` and returns the
+ * number of bytes written. For IPv6, IPv4 peers are written ::ffff:-mapped;
+ * an IPv6 peer is never written into an IPv4 list (callers select by family).
+ */
+export function writeCompactPeers(peers: readonly PeerEntry[], family: Family, out: Buffer, offset: number): number {
+  let pos = offset;
+  for (const peer of peers) {
+    if (family === 6 && peer.addr.length === 6) {
+      pos += out.write(MAPPED_PREFIX, pos, 12, 'latin1');
+      pos += out.write(peer.addr, pos, 6, 'latin1');
+    } else if (peer.addr.length === compactSize(family)) {
+      pos += out.write(peer.addr, pos, peer.addr.length, 'latin1');
+    }
+  }
+  return pos - offset;
+}
+
+export interface DecodedPeer {
+  ip: string;
+  port: number;
+  peerId?: Buffer;
+}
+
+/** Splits a compact peer string (6 or 18 bytes a peer) into addresses. */
+export function decodeCompactPeers(data: Uint8Array, family: Family): DecodedPeer[] {
+  const size = compactSize(family);
+  const ipLength = size - 2;
+  const peers: DecodedPeer[] = [];
+  for (let i = 0; i + size <= data.length; i += size) {
+    const ip = bytesToIp(data.subarray(i, i + ipLength));
+    const port = (data[i + ipLength]! << 8) | data[i + ipLength + 1]!;
+    peers.push({ ip, port });
+  }
+  return peers;
+}

@@ -1,0 +1,38 @@
+/** Protocol-neutral request and reply types shared by HTTP and UDP. */
+import type { PeerEntry } from './peers.js';
+
+export type AnnounceEvent = 'none' | 'started' | 'completed' | 'stopped';
+
+export interface AnnounceRequest {
+  /** Raw 20-byte info_hash, latin1. */
+  infoHash: string;
+  /** Raw 20-byte peer_id, latin1. */
+  peerId: string;
+  port: number;
+  uploaded: number;
+  downloaded: number;
+  left: number;
+  event: AnnounceEvent;
+  /** Peers wanted; null when the client did not say (the default applies). */
+  numwant: number | null;
+}
+
+export interface SwarmCounts {
+  /** Seeders. */
+  complete: number;
+  /** Leechers. */
+  incomplete: number;
+  /** Times a peer announced `completed`. */
+  downloaded: number;
+}
+
+export interface AnnounceResult extends SwarmCounts {
+  interval: number;
+  minInterval: number;
+  peers: readonly PeerEntry[];
+}
+
+export interface ScrapeFile extends SwarmCounts {
+  /** Raw 20-byte info_hash, latin1. */
+  infoHash: string;
+}

@@ -1,0 +1,110 @@
+/**
+ * Every tracker option in one typed object, its defaults (the seed's CLI
+ * contract) and validation that names the offending flag.
+ */
+import { Address4, Address6 } from 'ip-address';
+
+export interface TrackerOptions {
+  /** HTTP tracker port; null disables, 0 picks a free port (tests). */
+  httpPort: number | null;
+  /** UDP tracker port; null disables, 0 picks a free port (tests). */
+  udpPort: number | null;
+  /** Bind address; null = all interfaces (0.0.0.0, and :: with ipv6). */
+  host: string | null;
+  /** Also listen on IPv6 (::) beside IPv4. */
+  ipv6: boolean;
+  trackerId: string;
+  /** Announce interval, seconds. */
+  interval: number;
+  /** Minimum re-announce interval, seconds. */
+  minInterval: number;
+  /** Seconds without an announce before a peer is purged. */
+  peerTtl: number;
+  /** Most peers returned per announce. */
+  maxPeers: number;
+  /** Most info_hashes per scrape request. */
+  maxScrapeHashes: number;
+  /** Allow scrape without info_hash. */
+  fullScrape: boolean;
+  /** Log request and response payloads at debug level. */
+  verbose: boolean;
+}
+
+export const DEFAULT_OPTIONS: Readonly<TrackerOptions> = {
+  httpPort: 6969,
+  udpPort: 6969,
+  host: null,
+  ipv6: false,
+  trackerId: 'Wildkat',
+  interval: 1800,
+  minInterval: 60,
+  peerTtl: 3600,
+  maxPeers: 200,
+  maxScrapeHashes: 5,
+  fullScrape: false,
+  verbose: false,
+};
+
+/** A bad option: `flag` names it as the operator typed it. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly flag: string;
+  constructor(flag: string, message: string) {
+    super(`${flag}: ${message}`);
+    this.flag = flag;
+  }
+}
+
+const FLAGS: Record<keyof TrackerOptions, string> = {
+  httpPort: '--http-port',
+  udpPort: '--udp-port',
+  host: '--host',
+  ipv6: '--ipv6',
+  trackerId: '--tracker-id',
+  interval: '--interval',
+  minInterval: '--min-interval',
+  peerTtl: '--peer-ttl',
+  maxPeers: '--max-peers',
+  maxScrapeHashes: '--max-scrape-hashes',
+  fullScrape: '--full-scrape',
+  verbose: '--verbose',
+};
+
+export function flagOf(key: keyof TrackerOptions): string {
+  return FLAGS[key];
+}
+
+function checkInteger(key: keyof TrackerOptions, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(FLAGS[key], `must be a whole number from ${min} to ${max}, got ${value}`);
+  }
+}
+
+/** Applies defaults and checks every option; throws ConfigError naming the flag. */
+export function resolveOptions(input: Partial<TrackerOptions>): TrackerOptions {
+  const o: TrackerOptions = { ...DEFAULT_OPTIONS };
+  for (const key of Object.keys(input) as (keyof TrackerOptions)[]) {
+    if (input[key] !== undefined) (o as unknown as Record<string, unknown>)[key] = input[key];
+  }
+  if (o.httpPort !== null) checkInteger('httpPort', o.httpPort, 0, 65535);
+  if (o.udpPort !== null) checkInteger('udpPort', o.udpPort, 0, 65535);
+  if (o.httpPort === null && o.udpPort === null) {
+    throw new ConfigError('--http-port', 'both --http-port and --udp-port are disabled: nothing would listen');
+  }
+  if (o.host !== null && !Address4.isValid(o.host) && !Address6.isValid(o.host)) {
+    throw new ConfigError('--host', `not an IP address: ${JSON.stringify(o.host)}`);
+  }
+  if (o.trackerId.length === 0 || o.trackerId.length > 64) {
+    throw new ConfigError('--tracker-id', 'must be 1 to 64 characters');
+  }
+  const DAY = 86_400;
+  checkInteger('interval', o.interval, 1, DAY);
+  checkInteger('minInterval', o.minInterval, 0, DAY);
+  if (o.minInterval > o.interval) {
+    throw new ConfigError('--min-interval', `must not exceed --interval (${o.interval}), got ${o.minInterval}`);
+  }
+  checkInteger('peerTtl', o.peerTtl, 1, 7 * DAY);
+  checkInteger('maxPeers', o.maxPeers, 0, 10_000);
+  checkInteger('maxScrapeHashes', o.maxScrapeHashes, 1, 10_000);
+  return o;
+}

@@ -1,0 +1,119 @@
+/**
+ * HTTP tracker front end: GET /announce and GET /scrape over node:http,
+ * through the codec, into the service. Every reply to a tracker request is
+ * HTTP 200 with a bencoded body; a bad request gets a `failure reason`.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { gzipSync } from 'node:zlib';
+import { decode, toLoggable } from '../protocol/bencode.js';
+import { isProtocolError } from '../protocol/errors.js';
+import { encodeAnnounceReply, encodeFailure, encodeScrapeReply, parseAnnounceQuery, parseScrapeQuery } from '../protocol/http.js';
+import { ipToBytes } from '../protocol/peers.js';
+import type { Logger, RateLimitedWarnings } from './log.js';
+import { whenReady, type TrackerService } from './service.js';
+
+export interface HttpFrontendContext {
+  service: TrackerService;
+  trackerId: string;
+  logger: Logger;
+  warnings: RateLimitedWarnings;
+  verbose: boolean;
+}
+
+/** gzip is used only when the client accepts it (and not with q=0). */
+export function acceptsGzip(header: string | undefined): boolean {
+  if (header === undefined) return false;
+  for (const part of header.split(',')) {
+    const [coding, ...params] = part.trim().toLowerCase().split(';');
+    if (coding !== 'gzip' && coding !== 'x-gzip' && coding !== '*') continue;
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  }
+  return false;
+}
+
+function send(res: ServerResponse, status: number, body: Buffer, gzip: boolean): void {
+  let payload = body;
+  const headers: Record<string, string | number> = { 'Content-Type': 'text/plain', 'Cache-Control': 'no-store' };
+  if (gzip) {
+    const compressed = gzipSync(body);
+    if (compressed.length < body.length) {
+      payload = compressed;
+      headers['Content-Encoding'] = 'gzip';
+    }
+    headers['Vary'] = 'Accept-Encoding';
+  }
+  headers['Content-Length'] = payload.length;
+  res.writeHead(status, headers);
+  res.end(payload);
+}
+
+export function createHttpHandler(ctx: HttpFrontendContext): (req: IncomingMessage, res: ServerResponse) => void {
+  const { service, logger, warnings, verbose } = ctx;
+
+  function reply(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
+    if (verbose) logger.debug({ url: req.url, remote: req.socket.remoteAddress, response: toLoggable(decode(body)) }, 'http reply');
+    send(res, 200, body, acceptsGzip(req.headers['accept-encoding']));
+  }
+
+  function failure(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+    if (isProtocolError(err)) {
+      warnings.warn({ remote: req.socket.remoteAddress, url: req.url?.slice(0, 512), code: err.code }, `bad request: ${err.message}`);
+      reply(req, res, encodeFailure(err.message));
+    } else {
+      // Internal errors never leak their text to a client.
+      logger.error({ err, url: req.url?.slice(0, 512) }, 'internal error handling a request');
+      reply(req, res, encodeFailure('internal tracker error'));
+    }
+  }
+
+  return (req, res) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const query = q < 0 ? '' : url.slice(q + 1);
+    const isAnnounce = path === '/announce';
+    if (!isAnnounce && path !== '/scrape') {
+      send(res, 404, Buffer.from('not found: the tracker answers /announce and /scrape\n'), false);
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      send(res, 405, Buffer.from('method not allowed\n'), false);
+      return;
+    }
+    if (verbose) logger.debug({ url, remote: req.socket.remoteAddress, headers: req.headers }, 'http request');
+    try {
+      if (isAnnounce) {
+        const ipBytes = ipToBytes(req.socket.remoteAddress ?? '');
+        if (ipBytes === null) {
+          failure(req, res, new Error(`unusable remote address ${String(req.socket.remoteAddress)}`));
+          return;
+        }
+        const announce = parseAnnounceQuery(query);
+        const result = service.announce(announce, ipBytes);
+        const family = ipBytes.length === 4 ? 4 : 6;
+        const done = whenReady(result, (r) =>
+          reply(
+            req,
+            res,
+            encodeAnnounceReply(r, {
+              family,
+              compact: announce.compact,
+              noPeerId: announce.noPeerId,
+              trackerId: ctx.trackerId,
+              externalIp: ipBytes,
+            }),
+          ),
+        );
+        if (done instanceof Promise) done.catch((err: unknown) => failure(req, res, err));
+      } else {
+        const hashes = parseScrapeQuery(query);
+        const done = whenReady(service.scrape(hashes), (files) => reply(req, res, encodeScrapeReply(files, service.minInterval)));
+        if (done instanceof Promise) done.catch((err: unknown) => failure(req, res, err));
+      }
+    } catch (err) {
+      failure(req, res, err);
+    }
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * The swarm store: torrents → peers, behind a small interface so that a
+ * shared (asynchronous) store can replace the in-memory one later.
+ */
+import type { Family, PeerEntry } from '../protocol/peers.js';
+import type { AnnounceEvent, ScrapeFile, SwarmCounts } from '../protocol/types.js';
+
+export type MaybePromise<T> = T | Promise<T>;
+
+export interface StoreAnnounce {
+  infoHash: string;
+  peerId: string;
+  /** Compact address (IP bytes + port), latin1: 6 bytes IPv4, 18 bytes IPv6. */
+  addr: string;
+  seeder: boolean;
+  event: AnnounceEvent;
+  /** Peers to return, already capped by the service. */
+  numwant: number;
+}
+
+export interface AnnounceOutcome extends SwarmCounts {
+  peers: readonly PeerEntry[];
+}
+
+export interface StoreTotals {
+  torrents: number;
+  peers: number;
+  seeders: number;
+  leechers: number;
+}
+
+export interface SwarmStore {
+  announce(input: StoreAnnounce, now: number): MaybePromise<AnnounceOutcome>;
+  /** Counts for each hash, in the order asked (zeros for unknown torrents). */
+  scrape(infoHashes: readonly string[], now: number): MaybePromise<ScrapeFile[]>;
+  /** Counts for every torrent. */
+  scrapeAll(now: number): MaybePromise<ScrapeFile[]>;
+  /** Purges expired peers from at most `budget` torrents; returns peers removed. */
+  sweep(now: number, budget: number): MaybePromise<number>;
+  totals(): StoreTotals;
+}
+
+export function familyOfAddr(addr: string): Family {
+  return addr.length === 6 ? 4 : 6;
+}

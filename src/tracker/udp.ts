@@ -1,0 +1,85 @@
+/**
+ * UDP tracker front end (BEP 15) over node:dgram. Stateless: a connection id
+ * is a keyed hash of the sender's IP and a time (see connection-id.ts).
+ * Packets too short to carry a transaction id are dropped; other bad requests
+ * get an action 3 reply. Replies larger than the request (announce, scrape)
+ * go only to senders holding a valid connection id, which proves they
+ * receive at that address: the tracker cannot be used for amplification.
+ */
+import type { RemoteInfo, Socket } from 'node:dgram';
+import { isProtocolError } from '../protocol/errors.js';
+import { ipToBytes } from '../protocol/peers.js';
+import {
+  decodeRequest,
+  encodeAnnounceResponse,
+  encodeConnectResponse,
+  encodeErrorResponse,
+  encodeScrapeResponse,
+  MAX_SCRAPE_HASHES_PER_PACKET,
+  UdpRequestError,
+} from '../protocol/udp.js';
+import type { ConnectionIds } from './connection-id.js';
+import type { Logger, RateLimitedWarnings } from './log.js';
+import { whenReady, type TrackerService } from './service.js';
+
+export interface UdpFrontendContext {
+  service: TrackerService;
+  connectionIds: ConnectionIds;
+  logger: Logger;
+  warnings: RateLimitedWarnings;
+  verbose: boolean;
+}
+
+export function attachUdpHandler(socket: Socket, ctx: UdpFrontendContext): void {
+  const { service, connectionIds, logger, warnings, verbose } = ctx;
+
+  const onSent = (err: Error | null): void => {
+    if (err) warnings.warn({ err: err.message }, 'udp send failed');
+  };
+
+  function send(packet: Buffer, rinfo: RemoteInfo): void {
+    if (verbose) logger.debug({ remote: rinfo.address, port: rinfo.port, response: packet.toString('hex') }, 'udp reply');
+    socket.send(packet, rinfo.port, rinfo.address, onSent);
+  }
+
+  function fail(err: unknown, rinfo: RemoteInfo, transactionId: number | null): void {
+    if (isProtocolError(err)) {
+      warnings.warn({ remote: rinfo.address, code: err.code }, `bad udp request: ${err.message}`);
+      if (transactionId !== null) send(encodeErrorResponse(transactionId, err.message), rinfo);
+    } else {
+      logger.error({ err, remote: rinfo.address }, 'internal error handling a udp packet');
+      if (transactionId !== null) send(encodeErrorResponse(transactionId, 'internal tracker error'), rinfo);
+    }
+  }
+
+  socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
+    if (verbose) logger.debug({ remote: rinfo.address, port: rinfo.port, request: msg.toString('hex') }, 'udp request');
+    let transactionId: number | null = null;
+    try {
+      const ipBytes = ipToBytes(rinfo.address);
+      if (ipBytes === null) return;
+      const req = decodeRequest(msg);
+      transactionId = req.transactionId;
+      if (req.action === 'connect') {
+        send(encodeConnectResponse(req.transactionId, connectionIds.issue(ipBytes)), rinfo);
+        return;
+      }
+      if (!connectionIds.verify(req.connectionId, ipBytes)) {
+        throw new UdpRequestError('invalid connection id', 'bad_connection_id', req.transactionId);
+      }
+      const tx = req.transactionId;
+      const done =
+        req.action === 'announce'
+          ? whenReady(service.announce(req.announce, ipBytes), (r) =>
+              send(encodeAnnounceResponse(tx, r, ipBytes.length === 4 ? 4 : 6), rinfo),
+            )
+          : whenReady(service.scrape(req.infoHashes, MAX_SCRAPE_HASHES_PER_PACKET), (files) =>
+              send(encodeScrapeResponse(tx, files), rinfo),
+            );
+      if (done instanceof Promise) done.catch((err: unknown) => fail(err, rinfo, tx));
+    } catch (err) {
+      if (err instanceof UdpRequestError) transactionId = err.transactionId;
+      fail(err, rinfo, transactionId);
+    }
+  });
+}
