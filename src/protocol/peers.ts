@@ -43,9 +43,8 @@ export function ipToBytes(ip: string): string | null {
   if (!isIPv6(ip)) return null;
   const zone = ip.indexOf('%');
   const address = new Address6(zone >= 0 ? ip.slice(0, zone) : ip);
-  const bytes = String.fromCharCode(...address.toUnsignedByteArray().slice(-16).map((b) => b & 0xff));
-  const full = bytes.padStart(16, '\0');
-  return full.startsWith(MAPPED_PREFIX) ? full.slice(12) : full;
+  const bytes = String.fromCharCode(...address.toUnsignedByteArray());
+  return bytes.startsWith(MAPPED_PREFIX) ? bytes.slice(12) : bytes;
 }
 
 /** Text form of raw IP bytes (4 or 16, latin1 or Buffer). */
@@ -53,6 +52,7 @@ export function bytesToIp(bytes: string | Uint8Array): string {
   const b = typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes;
   if (b.length === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
   if (b.length !== 16) throw new RangeError(`an IP address is 4 or 16 bytes, got ${b.length}`);
+  if (Buffer.from(b.subarray(0, 12)).toString('latin1') === MAPPED_PREFIX) return `::ffff:${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
   return Address6.fromUnsignedByteArray([...b]).correctForm();
 }
 

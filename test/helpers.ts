@@ -1,0 +1,152 @@
+/** Shared test helpers: a tracker on ephemeral ports, HTTP and UDP clients with bounded waits. */
+import { createSocket } from 'node:dgram';
+import { request } from 'node:http';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { ManualClock } from '../src/tracker/clock.js';
+import type { TrackerOptions } from '../src/tracker/config.js';
+import { startTracker, type RunningTracker } from '../src/tracker/daemon.js';
+import { decode, type BDict, type BValue } from '../src/protocol/bencode.js';
+
+export const WAIT_MS = 3000;
+
+/** Log lines the tracker wrote, parsed. */
+export class LogCapture extends Writable {
+  readonly lines: Record<string, unknown>[] = [];
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
+    for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) this.lines.push(JSON.parse(line) as Record<string, unknown>);
+    done();
+  }
+}
+
+export interface TestTracker {
+  tracker: RunningTracker;
+  clock: ManualClock;
+  logs: LogCapture;
+  httpPort: number;
+  udpPort: number;
+}
+
+/** Starts the real tracker on free ports (127.0.0.1) with a manual clock. */
+export async function startTestTracker(options: Partial<TrackerOptions> = {}): Promise<TestTracker> {
+  const clock = new ManualClock();
+  const logs = new LogCapture();
+  const logger = pino({ level: options.verbose ? 'debug' : 'info' }, logs);
+  const tracker = await startTracker({ httpPort: 0, udpPort: 0, host: '127.0.0.1', ...options }, { clock, logger });
+  const has = (p: 'http' | 'udp'): boolean => tracker.listeners.some((l) => l.protocol === p);
+  return {
+    tracker,
+    clock,
+    logs,
+    httpPort: has('http') ? tracker.port('http', tracker.listeners[0]!.family) : 0,
+    udpPort: has('udp') ? tracker.port('udp', tracker.listeners[0]!.family) : 0,
+  };
+}
+
+export interface HttpReply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+export function httpGet(port: number, path: string, headers: Record<string, string> = {}, host = '127.0.0.1'): Promise<HttpReply> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host, port, path, headers, agent: false, timeout: WAIT_MS }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no HTTP reply within ${WAIT_MS} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** GETs a tracker path and decodes the bencoded body as a dict. */
+export async function trackerGet(port: number, path: string, host = '127.0.0.1'): Promise<BDict> {
+  const reply = await httpGet(port, path, {}, host);
+  if (reply.status !== 200) throw new Error(`HTTP ${reply.status}: ${reply.body.toString()}`);
+  return asDict(decode(reply.body));
+}
+
+export function asDict(v: BValue | undefined): BDict {
+  if (!(v instanceof Map)) throw new Error(`expected a dict, got ${String(v)}`);
+  return v;
+}
+
+export function asBytes(v: BValue | undefined): Buffer {
+  if (!Buffer.isBuffer(v)) throw new Error(`expected a byte string, got ${String(v)}`);
+  return v;
+}
+
+export function asNumber(v: BValue | undefined): number {
+  if (typeof v !== 'number') throw new Error(`expected an integer, got ${String(v)}`);
+  return v;
+}
+
+/** A 20-byte id as a latin1 string: a readable prefix padded with a tag byte. */
+export function id20(tag: string, fill = 0xab): string {
+  return Buffer.concat([Buffer.from(tag, 'latin1'), Buffer.alloc(20, fill)]).subarray(0, 20).toString('latin1');
+}
+
+/** A UDP client socket with a bounded request/reply helper. */
+export class UdpClient {
+  private readonly socket;
+  private readonly host: string;
+  private readonly port: number;
+  private readonly queue: Buffer[] = [];
+  private waiter: ((b: Buffer) => void) | null = null;
+
+  constructor(port: number, host = '127.0.0.1') {
+    this.port = port;
+    this.host = host;
+    this.socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+    this.socket.on('message', (msg) => {
+      if (this.waiter) {
+        const w = this.waiter;
+        this.waiter = null;
+        w(msg);
+      } else this.queue.push(msg);
+    });
+  }
+
+  send(packet: Buffer): void {
+    this.socket.send(packet, this.port, this.host);
+  }
+
+  /** Next reply, or an error after `ms`. */
+  receive(ms = WAIT_MS): Promise<Buffer> {
+    const queued = this.queue.shift();
+    if (queued) return Promise.resolve(queued);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiter = null;
+        reject(new Error(`no UDP reply within ${ms} ms`));
+      }, ms);
+      this.waiter = (b) => {
+        clearTimeout(timer);
+        resolve(b);
+      };
+    });
+  }
+
+  /** Resolves true if nothing arrives within `ms`. */
+  async silentFor(ms: number): Promise<boolean> {
+    try {
+      await this.receive(ms);
+      return false;
+    } catch {
+      return true;
+    }
+  }
+
+  async request(packet: Buffer): Promise<Buffer> {
+    this.send(packet);
+    return this.receive();
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
