@@ -1,6 +1,6 @@
 /** Shared test helpers: a tracker on ephemeral ports, HTTP and UDP clients with bounded waits. */
 import { createSocket } from 'node:dgram';
-import { request } from 'node:http';
+import { request, type RequestOptions } from 'node:http';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { ManualClock } from '../src/tracker/clock.js';
@@ -49,9 +49,15 @@ export interface HttpReply {
   body: Buffer;
 }
 
-export function httpGet(port: number, path: string, headers: Record<string, string> = {}, host = '127.0.0.1'): Promise<HttpReply> {
+export function httpGet(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+  host = '127.0.0.1',
+  extra: RequestOptions = {},
+): Promise<HttpReply> {
   return new Promise((resolve, reject) => {
-    const req = request({ host, port, path, headers, agent: false, timeout: WAIT_MS }, (res) => {
+    const req = request({ host, port, path, headers, agent: false, timeout: WAIT_MS, ...extra }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
@@ -98,10 +104,12 @@ export class UdpClient {
   private readonly queue: Buffer[] = [];
   private waiter: ((b: Buffer) => void) | null = null;
 
-  constructor(port: number, host = '127.0.0.1') {
+  /** `source` binds the client to that local address (e.g. another 127.x). */
+  constructor(port: number, host = '127.0.0.1', source?: string) {
     this.port = port;
     this.host = host;
     this.socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+    if (source !== undefined) this.socket.bind({ address: source, port: 0 });
     this.socket.on('message', (msg) => {
       if (this.waiter) {
         const w = this.waiter;

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { compactAddr } from '../src/protocol/peers.js';
+import type { AnnounceEvent } from '../src/protocol/types.js';
+import { MemoryStore } from '../src/tracker/memory-store.js';
+import type { StoreAnnounce } from '../src/tracker/store.js';
+
+const HASH = 'h'.repeat(20);
+const T0 = 1_000_000;
+
+function v4(i: number): string {
+  return compactAddr(String.fromCharCode(10, 0, (i >> 8) & 0xff, i & 0xff), 6881);
+}
+function v6(i: number): string {
+  return compactAddr('\x20\x01\x0d\xb8' + '\x00'.repeat(10) + String.fromCharCode((i >> 8) & 0xff, i & 0xff), 6881);
+}
+function peerId(i: number): string {
+  return `peer${i}`.padEnd(20, '.');
+}
+function ann(i: number, opts: Partial<StoreAnnounce> & { event?: AnnounceEvent } = {}): StoreAnnounce {
+  return { infoHash: HASH, peerId: peerId(i), addr: v4(i), seeder: false, event: 'started', numwant: 50, ...opts };
+}
+
+test('counts seeders, leechers and completed downloads', () => {
+  const store = new MemoryStore({ peerTtl: 100 });
+  store.announce(ann(1), T0);
+  store.announce(ann(2, { seeder: true }), T0);
+  let out = store.announce(ann(3), T0);
+  assert.deepEqual([out.complete, out.incomplete, out.downloaded], [1, 2, 0]);
+  out = store.announce(ann(3, { seeder: true, event: 'completed' }), T0); // leecher becomes seeder
+  assert.deepEqual([out.complete, out.incomplete, out.downloaded], [2, 1, 1]);
+  assert.deepEqual(store.totals(), { torrents: 1, peers: 3, seeders: 2, leechers: 1 });
+});
+
+test('a peer never receives itself; seeders receive only leechers', () => {
+  const store = new MemoryStore({ peerTtl: 100 });
+  for (let i = 0; i < 5; i++) store.announce(ann(i, { seeder: i < 2 }), T0);
+  const leecher = store.announce(ann(4), T0);
+  assert.equal(leecher.peers.length, 4);
+  assert.ok(leecher.peers.every((p) => p.peerId !== peerId(4)));
+  const seeder = store.announce(ann(0, { seeder: true }), T0);
+  assert.deepEqual(new Set(seeder.peers.map((p) => p.peerId)), new Set([peerId(2), peerId(3), peerId(4)]));
+});
+
+test('numwant caps the list and selection is spread over the swarm', () => {
+  let r = 0;
+  const store = new MemoryStore({ peerTtl: 100, random: () => (r = (r + 0.37) % 1) });
+  for (let i = 0; i < 100; i++) store.announce(ann(i), T0);
+  const seen = new Set<string>();
+  for (let k = 0; k < 20; k++) {
+    const out = store.announce(ann(0, { numwant: 10 }), T0);
+    assert.equal(out.peers.length, 10);
+    assert.equal(new Set(out.peers.map((p) => p.peerId)).size, 10, 'no duplicates');
+    for (const p of out.peers) seen.add(p.peerId);
+  }
+  assert.ok(seen.size > 50, `selection covers the swarm, saw ${seen.size}`);
+  assert.equal(store.announce(ann(0, { numwant: 0 }), T0).peers.length, 0);
+});
+
+test('IPv4 clients get IPv4 peers; IPv6 clients get both', () => {
+  const store = new MemoryStore({ peerTtl: 100 });
+  store.announce(ann(1), T0);
+  store.announce(ann(2, { addr: v6(2) }), T0);
+  const four = store.announce(ann(3), T0);
+  assert.deepEqual(four.peers.map((p) => p.peerId), [peerId(1)]);
+  const six = store.announce(ann(4, { addr: v6(4) }), T0);
+  assert.deepEqual(new Set(six.peers.map((p) => p.peerId)), new Set([peerId(1), peerId(2), peerId(3)]));
+});
+
+test('stopped removes the peer; an empty torrent is removed', () => {
+  const store = new MemoryStore({ peerTtl: 100 });
+  store.announce(ann(1), T0);
+  store.announce(ann(2), T0);
+  const out = store.announce(ann(1, { event: 'stopped' }), T0);
+  assert.deepEqual([out.incomplete, out.peers.length], [1, 0]);
+  store.announce(ann(2, { event: 'stopped' }), T0);
+  assert.deepEqual(store.totals(), { torrents: 0, peers: 0, seeders: 0, leechers: 0 });
+  assert.deepEqual(store.scrape([HASH], T0), [{ infoHash: HASH, complete: 0, incomplete: 0, downloaded: 0 }]);
+});
+
+test('peers expire after the TTL; a re-announce keeps a peer alive', () => {
+  const store = new MemoryStore({ peerTtl: 100 });
+  store.announce(ann(1), T0);
+  store.announce(ann(2), T0);
+  store.announce(ann(1), T0 + 60); // 1 re-announces
+  const out = store.announce(ann(3), T0 + 101); // 2 is now past its TTL
+  assert.deepEqual(out.peers.map((p) => p.peerId), [peerId(1)]);
+  assert.equal(out.incomplete, 2);
+  assert.deepEqual(store.scrape([HASH], T0 + 161)[0], { infoHash: HASH, complete: 0, incomplete: 1, downloaded: 0 });
+});
+
+test('the sweeper visits a bounded number of torrents per tick and finishes its pass', () => {
+  const store = new MemoryStore({ peerTtl: 100 });
+  for (let t = 0; t < 10; t++) {
+    for (let i = 0; i < 3; i++) store.announce({ ...ann(i), infoHash: `t${t}`.padEnd(20, '-') }, T0);
+  }
+  const later = T0 + 200;
+  assert.equal(store.sweep(later, 4), 12, 'first slice: 4 torrents × 3 peers');
+  assert.equal(store.totals().torrents, 6);
+  assert.equal(store.sweep(later, 4), 12);
+  assert.equal(store.sweep(later, 4), 6);
+  assert.deepEqual(store.totals(), { torrents: 0, peers: 0, seeders: 0, leechers: 0 });
+});
+
+test('a sweep of the whole store starts from the top', () => {
+  const store = new MemoryStore({ peerTtl: 100 });
+  for (let t = 0; t < 5; t++) store.announce({ ...ann(1), infoHash: `t${t}`.padEnd(20, '-') }, T0);
+  store.sweep(T0, 2); // a partial pass that removes nothing
+  assert.equal(store.sweep(T0 + 200, Number.MAX_SAFE_INTEGER), 5);
+});
+
+test('full scrape lists live torrents only', () => {
+  const store = new MemoryStore({ peerTtl: 100 });
+  store.announce(ann(1), T0);
+  store.announce({ ...ann(1), infoHash: 'x'.repeat(20) }, T0 + 50);
+  assert.deepEqual(store.scrapeAll(T0 + 120), [{ infoHash: 'x'.repeat(20), complete: 0, incomplete: 1, downloaded: 0 }]);
+});
