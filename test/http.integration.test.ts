@@ -2,12 +2,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Agent, request } from 'node:http';
+import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import { decode } from '../src/protocol/bencode.js';
 import { percentEncode } from '../src/protocol/http.js';
 import { decodeCompactPeers } from '../src/protocol/peers.js';
-import { asBytes, asDict, asNumber, httpGet, id20, startTestTracker, trackerGet, type TestTracker } from './helpers.js';
+import { asBytes, asDict, asNumber, httpGet, id20, startTestTracker, trackerGet, WAIT_MS, type TestTracker } from './helpers.js';
 
 interface AnnounceParams {
   hash: string;
@@ -177,6 +178,23 @@ describe('HTTP tracker', () => {
     const ok = await trackerGet(t.httpPort, announcePath(good));
     assert.equal(ok.has('failure reason'), false);
     assert.equal(asNumber(ok.get('incomplete')), 1);
+  });
+
+  test('unparseable requests get 400, oversized headers 431, and the server keeps serving', async () => {
+    const rawReply = (payload: string): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const socket = connect(t.httpPort, '127.0.0.1');
+        let data = '';
+        socket.setTimeout(WAIT_MS, () => socket.destroy(new Error('no reply')));
+        socket.on('data', (c: Buffer) => (data += c.toString('latin1')));
+        socket.on('close', () => resolve(data));
+        socket.on('error', reject);
+        socket.end(payload);
+      });
+    assert.match(await rawReply('\x00\x01\x02 garbage\r\n\r\n'), /^HTTP\/1\.1 400 /);
+    assert.match(await rawReply(`GET /announce HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`), /^HTTP\/1\.1 431 /);
+    const ok = await httpGet(t.httpPort, '/scrape');
+    assert.equal(ok.status, 200);
   });
 
   test('bad-request warnings are rate-limited', async () => {

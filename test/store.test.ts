@@ -30,6 +30,10 @@ test('counts seeders, leechers and completed downloads', () => {
   out = store.announce(ann(3, { seeder: true, event: 'completed' }), T0); // leecher becomes seeder
   assert.deepEqual([out.complete, out.incomplete, out.downloaded], [2, 1, 1]);
   assert.deepEqual(store.totals(), { torrents: 1, peers: 3, seeders: 2, leechers: 1 });
+  out = store.announce(ann(3, { seeder: true, event: 'completed' }), T0); // a repeat is not a new download
+  assert.equal(out.downloaded, 1);
+  out = store.announce(ann(9, { seeder: true, event: 'completed' }), T0); // unknown peer (tracker restarted)
+  assert.equal(out.downloaded, 2);
 });
 
 test('a peer never receives itself; seeders receive only leechers', () => {

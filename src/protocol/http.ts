@@ -31,22 +31,24 @@ function hexValue(c: number): number {
  * `%` not followed by two hex digits stays literal.
  */
 export function percentDecode(raw: string): string {
-  if (raw.indexOf('%') < 0 && raw.indexOf('+') < 0) return raw;
-  let out = '';
+  // Decoded through a scratch Buffer: the result is a fresh flat string, never
+  // a slice that would keep the whole request URL alive inside the store.
+  const out = Buffer.allocUnsafe(raw.length);
+  let n = 0;
   for (let i = 0; i < raw.length; i++) {
     const c = raw.charCodeAt(i);
     if (c === 0x25 /* % */ && i + 2 < raw.length) {
       const hi = hexValue(raw.charCodeAt(i + 1));
       const lo = hexValue(raw.charCodeAt(i + 2));
       if (hi >= 0 && lo >= 0) {
-        out += String.fromCharCode((hi << 4) | lo);
+        out[n++] = (hi << 4) | lo;
         i += 2;
         continue;
       }
     }
-    out += c === 0x2b /* + */ ? ' ' : raw[i];
+    out[n++] = c === 0x2b /* + */ ? 0x20 : c;
   }
-  return out;
+  return out.toString('latin1', 0, n);
 }
 
 /** Percent-encodes raw bytes (latin1 string or Buffer) for a query string. */

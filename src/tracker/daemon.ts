@@ -59,6 +59,13 @@ export class ListenError extends Error {
   }
 }
 
+/** The status Node itself would send for a request its parser refused. */
+function clientErrorStatus(code: string | undefined): string {
+  if (code === 'HPE_HEADER_OVERFLOW') return '431 Request Header Fields Too Large';
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return '408 Request Timeout';
+  return '400 Bad Request';
+}
+
 function bindAddresses(options: TrackerOptions): { address: string; family: 4 | 6 }[] {
   if (options.host !== null) return [{ address: options.host, family: isIPv6(options.host) ? 6 : 4 }];
   const addresses: { address: string; family: 4 | 6 }[] = [{ address: '0.0.0.0', family: 4 }];
@@ -120,9 +127,12 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
       if (options.httpPort !== null) {
         const server = createServer({ requestTimeout: 15_000, headersTimeout: 10_000, keepAliveTimeout: 30_000 }, handler);
         server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-          if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-          else socket.destroy();
           warnings.warn({ code: err.code }, 'malformed http request');
+          if (!socket.writable || err.code === 'ECONNRESET') {
+            socket.destroy();
+            return;
+          }
+          socket.end(`HTTP/1.1 ${clientErrorStatus(err.code)}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
         });
         servers.push(server);
         const port = await listenHttp(server, address, options.httpPort, family === 6);

@@ -96,6 +96,8 @@ export class MemoryStore implements SwarmStore {
     }
 
     const list = listFor(input.addr, input.seeder);
+    // A repeated `completed` from a peer already seeding is not a new download.
+    const newlyCompleted = input.event === 'completed' && (peer === undefined || peer.list === LEECHERS4 || peer.list === LEECHERS6);
     if (peer === undefined) {
       peer = { addr: input.addr, peerId: input.peerId, last: now, list, idx: 0 };
       this.addToList(torrent, peer, list);
@@ -112,7 +114,7 @@ export class MemoryStore implements SwarmStore {
       }
     }
     torrent.peers.set(key, peer);
-    if (input.event === 'completed') torrent.downloaded++;
+    if (newlyCompleted) torrent.downloaded++;
 
     return {
       complete: torrent.complete,

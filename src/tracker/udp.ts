@@ -39,7 +39,11 @@ export function attachUdpHandler(socket: Socket, ctx: UdpFrontendContext): void 
 
   function send(packet: Buffer, rinfo: RemoteInfo): void {
     if (verbose) logger.debug({ remote: rinfo.address, port: rinfo.port, response: packet.toString('hex') }, 'udp reply');
-    socket.send(packet, rinfo.port, rinfo.address, onSent);
+    try {
+      socket.send(packet, rinfo.port, rinfo.address, onSent);
+    } catch (err) {
+      onSent(err as Error); // the socket is closing: nothing to answer with
+    }
   }
 
   function fail(err: unknown, rinfo: RemoteInfo, transactionId: number | null): void {
