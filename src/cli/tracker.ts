@@ -17,20 +17,8 @@ function fatal(message: string, code: number): never {
   process.exit(code);
 }
 
-interface CliFlags {
-  httpPort: number;
-  udpPort: number;
-  host?: string;
-  ipv6: boolean;
-  trackerId: string;
-  interval: number;
-  minInterval: number;
-  peerTtl: number;
-  maxPeers: number;
-  maxScrapeHashes: number;
-  fullScrape: boolean;
-  verbose: boolean;
-}
+/** What commander hands back: ports as typed (0 = disabled), host optional. */
+type CliFlags = Omit<TrackerOptions, 'httpPort' | 'udpPort' | 'host'> & { httpPort: number; udpPort: number; host?: string };
 
 export function buildProgram(): Command {
   const d = DEFAULT_OPTIONS;
