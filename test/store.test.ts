@@ -29,7 +29,7 @@ test('counts seeders, leechers and completed downloads', () => {
   assert.deepEqual([out.complete, out.incomplete, out.downloaded], [1, 2, 0]);
   out = store.announce(ann(3, { seeder: true, event: 'completed' }), T0); // leecher becomes seeder
   assert.deepEqual([out.complete, out.incomplete, out.downloaded], [2, 1, 1]);
-  assert.deepEqual(store.totals(), { torrents: 1, peers: 3, seeders: 2, leechers: 1 });
+  assert.deepEqual(store.totals(T0), { torrents: 1, peers: 3, seeders: 2, leechers: 1 });
   out = store.announce(ann(3, { seeder: true, event: 'completed' }), T0); // a repeat is not a new download
   assert.equal(out.downloaded, 1);
   out = store.announce(ann(9, { seeder: true, event: 'completed' }), T0); // unknown peer (tracker restarted)
@@ -78,7 +78,7 @@ test('stopped removes the peer; an empty torrent is removed', () => {
   const out = store.announce(ann(1, { event: 'stopped' }), T0);
   assert.deepEqual([out.incomplete, out.peers.length], [1, 0]);
   store.announce(ann(2, { event: 'stopped' }), T0);
-  assert.deepEqual(store.totals(), { torrents: 0, peers: 0, seeders: 0, leechers: 0 });
+  assert.deepEqual(store.totals(T0), { torrents: 0, peers: 0, seeders: 0, leechers: 0 });
   assert.deepEqual(store.scrape([HASH], T0), [{ infoHash: HASH, complete: 0, incomplete: 0, downloaded: 0 }]);
 });
 
@@ -100,10 +100,10 @@ test('the sweeper visits a bounded number of torrents per tick and finishes its 
   }
   const later = T0 + 200;
   assert.equal(store.sweep(later, 4), 12, 'first slice: 4 torrents × 3 peers');
-  assert.equal(store.totals().torrents, 6);
   assert.equal(store.sweep(later, 4), 12);
   assert.equal(store.sweep(later, 4), 6);
-  assert.deepEqual(store.totals(), { torrents: 0, peers: 0, seeders: 0, leechers: 0 });
+  assert.equal(store.sweep(later, 4), 0);
+  assert.deepEqual(store.scrapeAll(later), []);
 });
 
 test('a sweep of the whole store starts from the top', () => {
@@ -118,4 +118,51 @@ test('full scrape lists live torrents only', () => {
   store.announce(ann(1), T0);
   store.announce({ ...ann(1), infoHash: 'x'.repeat(20) }, T0 + 50);
   assert.deepEqual(store.scrapeAll(T0 + 120), [{ infoHash: 'x'.repeat(20), complete: 0, incomplete: 1, downloaded: 0 }]);
+});
+
+test('live totals never count expired peers, swept or not', () => {
+  const store = new MemoryStore({ peerTtl: 100 });
+  store.announce(ann(1), T0);
+  store.announce(ann(2, { seeder: true }), T0 + 10);
+  store.announce({ ...ann(3), infoHash: 'other'.padEnd(20, '-') }, T0 + 20);
+  assert.deepEqual(store.totals(T0 + 20), { torrents: 2, peers: 3, seeders: 1, leechers: 2 });
+  assert.deepEqual(store.totals(T0 + 99), { torrents: 2, peers: 3, seeders: 1, leechers: 2 });
+  // Peer 1 expires at T0 + 100 although nothing has swept it.
+  assert.deepEqual(store.totals(T0 + 100), { torrents: 2, peers: 2, seeders: 1, leechers: 1 });
+  assert.deepEqual(store.totals(T0 + 110), { torrents: 1, peers: 1, seeders: 0, leechers: 1 });
+  // Re-announces move a peer; a role change moves it between seeders and leechers.
+  store.announce(ann(2, { seeder: false }), T0 + 115);
+  assert.deepEqual(store.totals(T0 + 115), { torrents: 2, peers: 2, seeders: 0, leechers: 2 });
+  // Sweeping changes nothing about live figures.
+  store.sweep(T0 + 115, 100);
+  assert.deepEqual(store.totals(T0 + 115), { torrents: 2, peers: 2, seeders: 0, leechers: 2 });
+  store.announce(ann(2, { event: 'stopped' }), T0 + 116);
+  assert.deepEqual(store.totals(T0 + 116), { torrents: 1, peers: 1, seeders: 0, leechers: 1 });
+  assert.deepEqual(store.totals(T0 + 10_000), { torrents: 0, peers: 0, seeders: 0, leechers: 0 });
+});
+
+test('a torrent stays live while any of its peers is; the newest leaving hands over to the next', () => {
+  const store = new MemoryStore({ peerTtl: 100 });
+  store.announce(ann(1), T0);
+  store.announce(ann(2), T0 + 50);
+  store.announce(ann(2, { event: 'stopped' }), T0 + 60); // the newest leaves; peer 1 (T0) remains
+  assert.equal(store.totals(T0 + 99).torrents, 1);
+  assert.equal(store.totals(T0 + 100).torrents, 0);
+});
+
+test('top swarms: the largest swarms of the last complete sweeper pass', () => {
+  const store = new MemoryStore({ peerTtl: 100 });
+  for (let t = 0; t < 15; t++) {
+    for (let i = 0; i <= t; i++) store.announce({ ...ann(i, { seeder: i === 0 }), infoHash: `t${t}`.padEnd(20, '-') }, T0);
+  }
+  assert.deepEqual(store.topSwarms(), [], 'nothing before a pass completes');
+  store.sweep(T0, 5);
+  store.sweep(T0, 5);
+  store.sweep(T0, 5);
+  assert.deepEqual(store.topSwarms(), [], 'the pass has not seen its end yet');
+  store.sweep(T0, 5);
+  const top = store.topSwarms();
+  assert.equal(top.length, 10);
+  assert.deepEqual(top.map((s) => s.peers), [15, 14, 13, 12, 11, 10, 9, 8, 7, 6]);
+  assert.deepEqual(top[0], { infoHash: 't14'.padEnd(20, '-'), peers: 15, complete: 1, incomplete: 14, downloaded: 0 });
 });

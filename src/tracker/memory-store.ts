@@ -1,26 +1,33 @@
 /**
  * In-memory swarm store.
  *
- * Per torrent, peers live in a Map whose insertion order is the order of
- * their last announce (a re-announce deletes and re-inserts), so expiring a
- * torrent walks only the expired head: O(expired + 1). The sweeper visits a
+ * Per torrent, peers are in a Map by key and on an intrusive list in
+ * last-announce order (a re-announce moves the peer to the tail), so expiring
+ * a torrent walks only its expired head: O(expired + 1). The sweeper visits a
  * bounded slice of torrents per tick, so a tick's cost does not grow with the
  * total peer count. For random selection, peers are also in four arrays
- * (leechers/seeders × IPv4/IPv6) with swap-remove.
+ * (leechers/seeders × IPv4/IPv6) with swap-remove. Live totals come from
+ * LiveCounters, so they never include expired peers the sweeper has not
+ * reached yet.
  */
 import type { PeerEntry } from '../protocol/peers.js';
 import type { ScrapeFile } from '../protocol/types.js';
-import type { AnnounceOutcome, StoreAnnounce, StoreTotals, SwarmStore } from './store.js';
+import { LiveCounter } from './live-counter.js';
+import type { AnnounceOutcome, StoreAnnounce, StoreTotals, SwarmStore, SwarmSummary } from './store.js';
 
 interface StoredPeer extends PeerEntry {
   addr: string;
   readonly peerId: string;
+  readonly key: string;
   /** Last announce, in clock seconds. */
   last: number;
   /** Which of the torrent's lists holds it (LEECHERS4 … SEEDERS6). */
   list: number;
   /** Position in that list. */
   idx: number;
+  /** Neighbours in last-announce order. */
+  older: StoredPeer | null;
+  newer: StoredPeer | null;
 }
 
 const LEECHERS4 = 0;
@@ -28,7 +35,11 @@ const SEEDERS4 = 1;
 const LEECHERS6 = 2;
 const SEEDERS6 = 3;
 
-/** Lists a requester may receive, by (family, seeder): seeders get only leechers. */
+function isSeederList(list: number): boolean {
+  return list === SEEDERS4 || list === SEEDERS6;
+}
+
+/** Lists a requester may receive, by its own list: seeders get only leechers. */
 const CANDIDATES: readonly (readonly number[])[] = [
   [LEECHERS4, SEEDERS4], // IPv4 leecher
   [LEECHERS4], // IPv4 seeder
@@ -39,6 +50,9 @@ const CANDIDATES: readonly (readonly number[])[] = [
 class Torrent {
   readonly peers = new Map<string, StoredPeer>();
   readonly lists: StoredPeer[][] = [[], [], [], []];
+  /** Oldest and newest announce. */
+  oldest: StoredPeer | null = null;
+  newest: StoredPeer | null = null;
   downloaded = 0;
 
   get complete(): number {
@@ -54,6 +68,7 @@ function listFor(addr: string, seeder: boolean): number {
 }
 
 const NO_PEERS: readonly PeerEntry[] = [];
+const TOP_SWARMS = 10;
 
 export interface MemoryStoreOptions {
   /** Seconds after its last announce that a peer is purged. */
@@ -67,12 +82,19 @@ export class MemoryStore implements SwarmStore {
   private readonly peerTtl: number;
   private readonly random: () => number;
   private sweepCursor: Iterator<[string, Torrent]> | null = null;
-  private peerCount = 0;
-  private seederCount = 0;
+  /** Live peers and seeders by last announce; live torrents by newest announce. */
+  private readonly livePeers: LiveCounter;
+  private readonly liveSeeders: LiveCounter;
+  private readonly liveTorrents: LiveCounter;
+  private topPending: SwarmSummary[] = [];
+  private top: readonly SwarmSummary[] = [];
 
   constructor(options: MemoryStoreOptions) {
     this.peerTtl = options.peerTtl;
     this.random = options.random ?? Math.random;
+    this.livePeers = new LiveCounter(options.peerTtl);
+    this.liveSeeders = new LiveCounter(options.peerTtl);
+    this.liveTorrents = new LiveCounter(options.peerTtl);
   }
 
   announce(input: StoreAnnounce, now: number): AnnounceOutcome {
@@ -89,7 +111,7 @@ export class MemoryStore implements SwarmStore {
     let peer = torrent.peers.get(key);
 
     if (input.event === 'stopped') {
-      if (peer !== undefined) this.remove(torrent, key, peer);
+      if (peer !== undefined) this.remove(torrent, peer, now);
       const outcome = { complete: torrent.complete, incomplete: torrent.incomplete, downloaded: torrent.downloaded, peers: NO_PEERS };
       if (torrent.peers.size === 0) this.torrents.delete(input.infoHash);
       return outcome;
@@ -97,24 +119,29 @@ export class MemoryStore implements SwarmStore {
 
     const list = listFor(input.addr, input.seeder);
     // A repeated `completed` from a peer already seeding is not a new download.
-    const newlyCompleted = input.event === 'completed' && (peer === undefined || peer.list === LEECHERS4 || peer.list === LEECHERS6);
+    if (input.event === 'completed' && (peer === undefined || !isSeederList(peer.list))) torrent.downloaded++;
+    const newestBefore = torrent.newest === null ? null : torrent.newest.last;
     if (peer === undefined) {
-      peer = { addr: input.addr, peerId: input.peerId, last: now, list, idx: 0 };
+      peer = { addr: input.addr, peerId: input.peerId, key, last: now, list, idx: 0, older: null, newer: null };
+      torrent.peers.set(key, peer);
       this.addToList(torrent, peer, list);
-      this.peerCount++;
-      if (input.seeder) this.seederCount++;
     } else {
-      torrent.peers.delete(key); // re-inserted below: Map order stays last-announce order
+      this.livePeers.remove(peer.last, now);
+      if (isSeederList(peer.list)) this.liveSeeders.remove(peer.last, now);
+      this.unlink(torrent, peer);
       peer.addr = input.addr;
       peer.last = now;
       if (peer.list !== list) {
-        this.seederCount += input.seeder ? 1 : -1;
         this.removeFromList(torrent, peer);
         this.addToList(torrent, peer, list);
       }
     }
-    torrent.peers.set(key, peer);
-    if (newlyCompleted) torrent.downloaded++;
+    this.append(torrent, peer);
+    // The torrent's newest announce is now: move it in the live-torrent count.
+    if (newestBefore !== null) this.liveTorrents.remove(newestBefore, now);
+    this.liveTorrents.add(now, now);
+    this.livePeers.add(now, now);
+    if (input.seeder) this.liveSeeders.add(now, now);
 
     return {
       complete: torrent.complete,
@@ -149,45 +176,91 @@ export class MemoryStore implements SwarmStore {
   }
 
   sweep(now: number, budget: number): number {
-    const before = this.peerCount;
-    if (budget >= this.torrents.size) this.sweepCursor = null; // a whole pass: start from the top
+    let removed = 0;
+    if (budget >= this.torrents.size) {
+      // A whole pass: start from the top.
+      this.sweepCursor = null;
+      this.topPending = [];
+    }
     this.sweepCursor ??= this.torrents.entries();
     for (let visited = 0; visited < budget; visited++) {
       const next = this.sweepCursor.next();
       if (next.done === true) {
         this.sweepCursor = null; // the next tick starts a new pass
+        this.top = this.topPending;
+        this.topPending = [];
         break;
       }
       const [infoHash, torrent] = next.value;
-      this.expire(torrent, now);
+      removed += this.expire(torrent, now);
       if (torrent.peers.size === 0) this.torrents.delete(infoHash);
+      else this.considerTop(infoHash, torrent);
     }
-    return before - this.peerCount;
+    return removed;
   }
 
-  totals(): StoreTotals {
-    return {
-      torrents: this.torrents.size,
-      peers: this.peerCount,
-      seeders: this.seederCount,
-      leechers: this.peerCount - this.seederCount,
-    };
+  totals(now: number): StoreTotals {
+    const peers = this.livePeers.count(now);
+    const seeders = this.liveSeeders.count(now);
+    return { torrents: this.liveTorrents.count(now), peers, seeders, leechers: peers - seeders };
   }
 
-  /** Removes the torrent's peers not heard from within the TTL (oldest first). */
-  private expire(torrent: Torrent, now: number): void {
+  topSwarms(): readonly SwarmSummary[] {
+    return this.top;
+  }
+
+  /** Keeps the TOP_SWARMS largest swarms seen in this pass, largest first. */
+  private considerTop(infoHash: string, torrent: Torrent): void {
+    const peers = torrent.peers.size;
+    const top = this.topPending;
+    if (top.length === TOP_SWARMS && top[TOP_SWARMS - 1]!.peers >= peers) return;
+    const entry = { infoHash, peers, complete: torrent.complete, incomplete: torrent.incomplete, downloaded: torrent.downloaded };
+    let i = top.length;
+    while (i > 0 && top[i - 1]!.peers < peers) i--;
+    top.splice(i, 0, entry);
+    if (top.length > TOP_SWARMS) top.pop();
+  }
+
+  /** Removes the torrent's peers not heard from within the TTL (oldest first); returns how many. */
+  private expire(torrent: Torrent, now: number): number {
     const cutoff = now - this.peerTtl;
-    for (const [key, peer] of torrent.peers) {
-      if (peer.last > cutoff) break;
-      this.remove(torrent, key, peer);
+    let removed = 0;
+    while (torrent.oldest !== null && torrent.oldest.last <= cutoff) {
+      this.remove(torrent, torrent.oldest, now);
+      removed++;
+    }
+    return removed;
+  }
+
+  private remove(torrent: Torrent, peer: StoredPeer, now: number): void {
+    const newestBefore = torrent.newest!;
+    torrent.peers.delete(peer.key);
+    this.unlink(torrent, peer);
+    this.removeFromList(torrent, peer);
+    this.livePeers.remove(peer.last, now);
+    if (isSeederList(peer.list)) this.liveSeeders.remove(peer.last, now);
+    if (torrent.newest !== newestBefore) {
+      // The torrent's newest announce changed: move it in the live-torrent count.
+      this.liveTorrents.remove(newestBefore.last, now);
+      if (torrent.newest !== null) this.liveTorrents.add(torrent.newest.last, now);
     }
   }
 
-  private remove(torrent: Torrent, key: string, peer: StoredPeer): void {
-    torrent.peers.delete(key);
-    this.removeFromList(torrent, peer);
-    this.peerCount--;
-    if (peer.list === SEEDERS4 || peer.list === SEEDERS6) this.seederCount--;
+  private append(torrent: Torrent, peer: StoredPeer): void {
+    peer.older = torrent.newest;
+    peer.newer = null;
+    if (torrent.newest !== null) torrent.newest.newer = peer;
+    else torrent.oldest = peer;
+    torrent.newest = peer;
+  }
+
+  private unlink(torrent: Torrent, peer: StoredPeer): void {
+    if (peer.older !== null) peer.older.newer = peer.newer;
+    else torrent.oldest = peer.newer;
+    if (peer.newer !== null) peer.newer.older = peer.older;
+    else torrent.newest = peer.older;
+    peer.older = null;
+    peer.newer = null;
   }
 
   private addToList(torrent: Torrent, peer: StoredPeer, list: number): void {

@@ -22,11 +22,19 @@ export interface AnnounceOutcome extends SwarmCounts {
   peers: readonly PeerEntry[];
 }
 
+/** Live figures: only peers heard from within the TTL, whether swept yet or not. */
 export interface StoreTotals {
   torrents: number;
   peers: number;
   seeders: number;
   leechers: number;
+}
+
+/** One swarm in the "top swarms" list. */
+export interface SwarmSummary extends SwarmCounts {
+  /** Raw 20-byte info_hash, latin1. */
+  infoHash: string;
+  peers: number;
 }
 
 export interface SwarmStore {
@@ -37,7 +45,9 @@ export interface SwarmStore {
   scrapeAll(now: number): MaybePromise<ScrapeFile[]>;
   /** Purges expired peers from at most `budget` torrents; returns peers removed. */
   sweep(now: number, budget: number): MaybePromise<number>;
-  totals(): StoreTotals;
+  totals(now: number): MaybePromise<StoreTotals>;
+  /** The largest swarms as of the last complete sweeper pass, largest first. */
+  topSwarms(): MaybePromise<readonly SwarmSummary[]>;
 }
 
 export function familyOfAddr(addr: string): Family {
