@@ -34,7 +34,7 @@ test('invalid values: one line naming the flag, exit 2', () => {
     [['--interval', 'soon'], /^wildkat-tracker: option '--interval <seconds>' argument 'soon' is invalid/],
     [['--min-interval', '2000'], /^wildkat-tracker: --min-interval: must not exceed --interval \(1800\), got 2000\n$/],
     [['--host', 'example.com'], /^wildkat-tracker: --host: not an IP address/],
-    [['--http-port', '0', '--udp-port', '0'], /nothing would listen/],
+    [['--http-port', '0', '--udp-port', '0'], /no tracker would listen/],
     [['--no-such-flag'], /^wildkat-tracker: unknown option '--no-such-flag'/],
   ];
   for (const [args, message] of cases) {
@@ -58,7 +58,7 @@ test('a port in use: one line naming the flag, the address and the fix; exit 1',
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
   const port = (blocker.address() as { port: number }).port;
   try {
-    const r = run(['--host', '127.0.0.1', '--http-port', String(port), '--udp-port', '0']);
+    const r = run(['--host', '127.0.0.1', '--http-port', String(port), '--udp-port', '0', '--web-http-port', '0']);
     assert.equal(r.status, 1);
     assert.match(r.stderr, new RegExp(`^wildkat-tracker: --http-port: cannot listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\).*--http-port 0 to disable`));
   } finally {
@@ -69,7 +69,7 @@ test('a port in use: one line naming the flag, the address and the fix; exit 1',
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   test(`logs each listener, serves, and exits 0 within a second of ${signal}`, async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, [BIN, '--host', '127.0.0.1', '--http-port', String(port), '--udp-port', String(port)], {
+    const child = spawn(process.execPath, [BIN, '--host', '127.0.0.1', '--http-port', String(port), '--udp-port', String(port), '--web-http-port', '0'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     try {

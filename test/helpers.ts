@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { ManualClock } from '../src/tracker/clock.js';
 import type { TrackerOptions } from '../src/tracker/config.js';
-import { startTracker, type RunningTracker } from '../src/tracker/daemon.js';
+import { startTracker, type RunningTracker, type TrackerDeps } from '../src/tracker/daemon.js';
 import { decode, type BDict, type BValue } from '../src/protocol/bencode.js';
 
 export const WAIT_MS = 3000;
@@ -28,11 +28,11 @@ export interface TestTracker {
 }
 
 /** Starts the real tracker on free ports (127.0.0.1) with a manual clock. */
-export async function startTestTracker(options: Partial<TrackerOptions> = {}): Promise<TestTracker> {
+export async function startTestTracker(options: Partial<TrackerOptions> = {}, deps: TrackerDeps = {}): Promise<TestTracker> {
   const clock = new ManualClock();
   const logs = new LogCapture();
   const logger = pino({ level: options.verbose ? 'debug' : 'info' }, logs);
-  const tracker = await startTracker({ httpPort: 0, udpPort: 0, host: '127.0.0.1', ...options }, { clock, logger });
+  const tracker = await startTracker({ httpPort: 0, udpPort: 0, webHttpPort: null, host: '127.0.0.1', ...options }, { clock, logger, ...deps });
   const has = (p: 'http' | 'udp'): boolean => tracker.listeners.some((l) => l.protocol === p);
   return {
     tracker,

@@ -18,7 +18,11 @@ function fatal(message: string, code: number): never {
 }
 
 /** What commander hands back: ports as typed (0 = disabled), host optional. */
-type CliFlags = Omit<TrackerOptions, 'httpPort' | 'udpPort' | 'host'> & { httpPort: number; udpPort: number; host?: string };
+type CliFlags = Omit<TrackerOptions, PortKey | 'host' | 'cert' | 'key'> &
+  Record<PortKey, number | undefined> & { host?: string; cert?: string; key?: string };
+
+const PORT_KEYS = ['httpPort', 'udpPort', 'httpsPort', 'webHttpPort', 'webHttpsPort'] as const;
+type PortKey = (typeof PORT_KEYS)[number];
 
 export function buildProgram(): Command {
   const d = DEFAULT_OPTIONS;
@@ -38,18 +42,26 @@ export function buildProgram(): Command {
     )
     .addOption(new Option('--full-scrape', 'allow scrape with no info_hash').default(false))
     .addOption(new Option('--verbose', 'debug logging with request and response payloads').default(false))
+    .addOption(new Option('--https-port <port>', 'tracker HTTPS listen port (needs --cert and --key; default: disabled)').argParser(integer))
+    .addOption(new Option('--cert <path>', 'TLS certificate chain, PEM (e.g. acme.sh fullchain.cer)'))
+    .addOption(new Option('--key <path>', 'TLS private key, PEM'))
+    .addOption(new Option('--redirect-http', 'redirect tracker HTTP to HTTPS (needs --https-port)').default(false))
+    .addOption(new Option('--domain <host[:port]>', 'public domain for redirects and announce URLs (port if not 443)').default(d.domain))
+    .addOption(new Option('--web-http-port <port>', 'stats page HTTP listen port (0 to disable)').argParser(integer).default(d.webHttpPort))
+    .addOption(new Option('--web-https-port <port>', 'stats page HTTPS listen port (same cert/key; default: disabled)').argParser(integer))
+    .addOption(new Option('--web-redirect-http', 'redirect stats page HTTP to HTTPS (needs --web-https-port)').default(false))
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`wildkat-tracker: ${text.replace(/^error: /, '')}`) });
 }
 
-/** On the command line a port of 0 disables the listener, as in the original. */
+/** On the command line a port of 0 (or none) disables the listener, as in the original. */
 function toOptions(flags: CliFlags): Partial<TrackerOptions> {
-  return {
-    ...flags,
-    httpPort: flags.httpPort === 0 ? null : flags.httpPort,
-    udpPort: flags.udpPort === 0 ? null : flags.udpPort,
-    host: flags.host ?? null,
-  };
+  const options: Partial<TrackerOptions> = { ...flags, host: flags.host ?? null, cert: flags.cert ?? null, key: flags.key ?? null };
+  for (const key of PORT_KEYS) {
+    const port = flags[key];
+    options[key] = port === undefined || port === 0 ? null : port;
+  }
+  return options;
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
@@ -82,4 +94,6 @@ export async function main(argv: readonly string[]): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // acme.sh's --reloadcmd and systemd's ExecReload send SIGHUP: new certificate, same swarms.
+  process.on('SIGHUP', () => tracker.reloadCertificates());
 }

@@ -28,6 +28,21 @@ export interface TrackerOptions {
   fullScrape: boolean;
   /** Log request and response payloads at debug level. */
   verbose: boolean;
+  /** HTTPS tracker port; null disables (the default). */
+  httpsPort: number | null;
+  /** PEM certificate chain (fullchain) and private key, for every TLS listener. */
+  cert: string | null;
+  key: string | null;
+  /** Answer tracker HTTP requests with a redirect to https://<domain>. */
+  redirectHttp: boolean;
+  /** Public host name, with :port when the HTTPS port is not 443. */
+  domain: string;
+  /** Stats page HTTP port; null disables. */
+  webHttpPort: number | null;
+  /** Stats page HTTPS port; null disables (the default). */
+  webHttpsPort: number | null;
+  /** Redirect the stats page's HTTP to its HTTPS port. */
+  webRedirectHttp: boolean;
 }
 
 export const DEFAULT_OPTIONS: Readonly<TrackerOptions> = {
@@ -43,6 +58,14 @@ export const DEFAULT_OPTIONS: Readonly<TrackerOptions> = {
   maxScrapeHashes: 5,
   fullScrape: false,
   verbose: false,
+  httpsPort: null,
+  cert: null,
+  key: null,
+  redirectHttp: false,
+  domain: 'localhost',
+  webHttpPort: 80,
+  webHttpsPort: null,
+  webRedirectHttp: false,
 };
 
 /** A bad option: `flag` names it as the operator typed it. */
@@ -68,6 +91,14 @@ const FLAGS: Record<keyof TrackerOptions, string> = {
   maxScrapeHashes: '--max-scrape-hashes',
   fullScrape: '--full-scrape',
   verbose: '--verbose',
+  httpsPort: '--https-port',
+  cert: '--cert',
+  key: '--key',
+  redirectHttp: '--redirect-http',
+  domain: '--domain',
+  webHttpPort: '--web-http-port',
+  webHttpsPort: '--web-https-port',
+  webRedirectHttp: '--web-redirect-http',
 };
 
 export function flagOf(key: keyof TrackerOptions): string {
@@ -86,10 +117,26 @@ export function resolveOptions(input: Partial<TrackerOptions>): TrackerOptions {
   for (const key of Object.keys(input) as (keyof TrackerOptions)[]) {
     if (input[key] !== undefined) (o as unknown as Record<string, unknown>)[key] = input[key];
   }
-  if (o.httpPort !== null) checkInteger('httpPort', o.httpPort, 0, 65535);
-  if (o.udpPort !== null) checkInteger('udpPort', o.udpPort, 0, 65535);
-  if (o.httpPort === null && o.udpPort === null) {
-    throw new ConfigError('--http-port', 'both --http-port and --udp-port are disabled: nothing would listen');
+  for (const key of ['httpPort', 'udpPort', 'httpsPort', 'webHttpPort', 'webHttpsPort'] as const) {
+    const port = o[key];
+    if (port !== null) checkInteger(key, port, 0, 65535);
+  }
+  if (o.httpPort === null && o.udpPort === null && o.httpsPort === null) {
+    throw new ConfigError('--http-port', '--http-port, --https-port and --udp-port are all disabled: no tracker would listen');
+  }
+  const tlsUser = o.httpsPort !== null ? '--https-port' : o.webHttpsPort !== null ? '--web-https-port' : null;
+  if (tlsUser !== null) {
+    if (o.cert === null) throw new ConfigError('--cert', `${tlsUser} needs a certificate: give --cert PATH (PEM fullchain)`);
+    if (o.key === null) throw new ConfigError('--key', `${tlsUser} needs a private key: give --key PATH (PEM)`);
+  }
+  if (o.redirectHttp && o.httpsPort === null) {
+    throw new ConfigError('--redirect-http', 'needs --https-port: there is no HTTPS tracker to redirect to');
+  }
+  if (o.webRedirectHttp && o.webHttpsPort === null) {
+    throw new ConfigError('--web-redirect-http', 'needs --web-https-port: there is no HTTPS stats page to redirect to');
+  }
+  if (!/^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(:[0-9]{1,5})?$/.test(o.domain) && !/^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$/.test(o.domain)) {
+    throw new ConfigError('--domain', `not a host name with an optional :port: ${JSON.stringify(o.domain)}`);
   }
   if (o.host !== null && !Address4.isValid(o.host) && !Address6.isValid(o.host)) {
     throw new ConfigError('--host', `not an IP address: ${JSON.stringify(o.host)}`);
@@ -107,4 +154,10 @@ export function resolveOptions(input: Partial<TrackerOptions>): TrackerOptions {
   checkInteger('maxPeers', o.maxPeers, 0, 10_000);
   checkInteger('maxScrapeHashes', o.maxScrapeHashes, 1, 10_000);
   return o;
+}
+
+/** The host part of --domain (no port, IPv6 brackets kept). */
+export function domainHost(domain: string): string {
+  const m = /^(\[[^\]]+\]|[^:]+)(:[0-9]+)?$/.exec(domain);
+  return m === null ? domain : m[1]!;
 }

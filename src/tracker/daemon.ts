@@ -1,27 +1,36 @@
 /**
- * Wires one swarm store, the TTL sweeper and every listener into one running
- * tracker, and takes it down again.
+ * Wires one swarm store, the TTL sweeper, the tracker listeners (HTTP, HTTPS,
+ * UDP) and the stats page listeners into one running tracker, and takes it
+ * down again.
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { createServer, type Server } from 'node:http';
-import { isIPv6 } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { isIPv6, type AddressInfo } from 'node:net';
+import type { Server as TlsServer } from 'node:tls';
+import { StatsCollector } from '../stats/collector.js';
+import { createStatsHandler, type AnnounceUrls } from '../stats/server.js';
+import { VERSION } from '../version.js';
 import { systemClock, type Clock } from './clock.js';
-import { resolveOptions, type TrackerOptions } from './config.js';
+import { domainHost, flagOf, resolveOptions, type TrackerOptions } from './config.js';
 import { ConnectionIds } from './connection-id.js';
-import { createHttpHandler } from './http.js';
+import { createHttpHandler, createRedirectHandler } from './http.js';
 import { createLogger, RateLimitedWarnings, type Logger } from './log.js';
 import { MemoryStore } from './memory-store.js';
 import { TrackerService } from './service.js';
 import type { SwarmStore } from './store.js';
+import { CertificateReloader, loadTlsMaterial, type TlsMaterial } from './tls.js';
 import { attachUdpHandler } from './udp.js';
 
 /** Torrents the sweeper visits per tick: bounds a tick's cost whatever the peer count. */
 export const SWEEP_TORRENTS_PER_TICK = 2000;
 export const SWEEP_TICK_MS = 1000;
+export const CERT_WATCH_INTERVAL_MS = 10_000;
+
+export type ListenerKind = 'http' | 'https' | 'udp' | 'web-http' | 'web-https';
 
 export interface ListenerInfo {
-  protocol: 'http' | 'udp';
+  protocol: ListenerKind;
   family: 4 | 6;
   address: string;
   port: number;
@@ -31,16 +40,21 @@ export interface TrackerDeps {
   clock?: Clock;
   logger?: Logger;
   store?: SwarmStore;
+  /** How often to look for a renewed certificate on disk. */
+  certWatchIntervalMs?: number;
 }
 
 export interface RunningTracker {
   readonly options: TrackerOptions;
   readonly listeners: readonly ListenerInfo[];
   readonly store: SwarmStore;
-  /** The bound port of the first listener of a protocol and family. */
-  port(protocol: 'http' | 'udp', family?: 4 | 6): number;
+  readonly stats: StatsCollector;
+  /** The bound port of the first listener of a kind and family. */
+  port(protocol: ListenerKind, family?: 4 | 6): number;
   /** One complete sweeper pass now (tests; the timer does it in slices). */
   sweepAll(): Promise<number>;
+  /** Loads --cert/--key again (SIGHUP); false when it failed or there is no TLS. */
+  reloadCertificates(): boolean;
   close(): Promise<void>;
 }
 
@@ -59,6 +73,14 @@ export class ListenError extends Error {
   }
 }
 
+const FLAG_OF_KIND: Record<ListenerKind, string> = {
+  http: flagOf('httpPort'),
+  https: flagOf('httpsPort'),
+  udp: flagOf('udpPort'),
+  'web-http': flagOf('webHttpPort'),
+  'web-https': flagOf('webHttpsPort'),
+};
+
 /** The status Node itself would send for a request its parser refused. */
 function clientErrorStatus(code: string | undefined): string {
   if (code === 'HPE_HEADER_OVERFLOW') return '431 Request Header Fields Too Large';
@@ -73,9 +95,9 @@ function bindAddresses(options: TrackerOptions): { address: string; family: 4 | 
   return addresses;
 }
 
-function listenHttp(server: Server, address: string, port: number, ipv6Only: boolean): Promise<number> {
+function listenTcp(server: Server, kind: ListenerKind, address: string, port: number, ipv6Only: boolean): Promise<number> {
   return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException): void => reject(new ListenError('--http-port', address, port, err));
+    const onError = (err: NodeJS.ErrnoException): void => reject(new ListenError(FLAG_OF_KIND[kind], address, port, err));
     server.once('error', onError);
     server.listen({ host: address, port, ipv6Only }, () => {
       server.off('error', onError);
@@ -86,7 +108,7 @@ function listenHttp(server: Server, address: string, port: number, ipv6Only: boo
 
 function bindUdp(socket: Socket, address: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException): void => reject(new ListenError('--udp-port', address, port, err));
+    const onError = (err: NodeJS.ErrnoException): void => reject(new ListenError(FLAG_OF_KIND.udp, address, port, err));
     socket.once('error', onError);
     socket.bind({ address, port }, () => {
       socket.off('error', onError);
@@ -95,21 +117,48 @@ function bindUdp(socket: Socket, address: string, port: number): Promise<number>
   });
 }
 
+/** `:port` unless it is the scheme's default. */
+function portSuffix(port: number, defaultPort: number): string {
+  return port === defaultPort ? '' : `:${port}`;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
 export async function startTracker(input: Partial<TrackerOptions> = {}, deps: TrackerDeps = {}): Promise<RunningTracker> {
   const options = resolveOptions(input);
+  const tls: TlsMaterial | null = options.cert !== null && options.key !== null ? loadTlsMaterial(options.cert, options.key) : null;
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? createLogger(options.verbose);
   const warnings = new RateLimitedWarnings(logger, clock);
   const store = deps.store ?? new MemoryStore({ peerTtl: options.peerTtl });
   const service = new TrackerService(store, options, clock);
+  const stats = new StatsCollector(clock);
   const connectionIds = new ConnectionIds(clock);
+  const startedAt = clock.now();
+  const reloader = tls !== null && options.cert !== null && options.key !== null ? new CertificateReloader(options.cert, options.key, logger) : null;
 
   const listeners: ListenerInfo[] = [];
   const servers: Server[] = [];
   const sockets: Socket[] = [];
-  const handler = createHttpHandler({ service, trackerId: options.trackerId, logger, warnings, verbose: options.verbose });
+  const trackerHandler = (protocol: 'http' | 'https'): Handler =>
+    createHttpHandler({ protocol, service, stats, trackerId: options.trackerId, logger, warnings, verbose: options.verbose });
+  const domain = domainHost(options.domain);
+  // Filled in once every listener is bound (ephemeral ports are known then).
+  const announceUrls: AnnounceUrls = { udp: null, https: null, http: null };
+  const statsHandler = createStatsHandler({
+    collector: stats,
+    store,
+    clock,
+    logger,
+    trackerId: options.trackerId,
+    version: VERSION,
+    peerTtl: options.peerTtl,
+    startedAt,
+    announceUrls,
+  });
 
   const closeAll = async (): Promise<void> => {
+    reloader?.stop();
     await Promise.all([
       ...servers.map(
         (s) =>
@@ -122,36 +171,60 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
     ]);
   };
 
+  const serveTcp = async (kind: ListenerKind, port: number, address: string, family: 4 | 6, handler: Handler): Promise<void> => {
+    const serverOptions = { requestTimeout: 15_000, headersTimeout: 10_000, keepAliveTimeout: 30_000 };
+    const secure = kind === 'https' || kind === 'web-https';
+    const server: Server = secure ? createHttpsServer({ ...serverOptions, cert: tls!.cert, key: tls!.key }, handler) : createHttpServer(serverOptions, handler);
+    if (secure) reloader!.add(server as unknown as TlsServer);
+    server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      warnings.warn({ code: err.code, listener: kind }, 'malformed http request');
+      if (!socket.writable || err.code === 'ECONNRESET') {
+        socket.destroy();
+        return;
+      }
+      socket.end(`HTTP/1.1 ${clientErrorStatus(err.code)}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    });
+    if (secure) server.on('tlsClientError', (err: NodeJS.ErrnoException) => warnings.warn({ code: err.code, listener: kind }, 'TLS handshake failed'));
+    servers.push(server);
+    const bound = await listenTcp(server, kind, address, port, family === 6);
+    listeners.push({ protocol: kind, family, address, port: bound });
+  };
+
+  const firstPort = (kind: ListenerKind): number | null => listeners.find((l) => l.protocol === kind)?.port ?? null;
+
   try {
     for (const { address, family } of bindAddresses(options)) {
+      if (options.httpsPort !== null) await serveTcp('https', options.httpsPort, address, family, trackerHandler('https'));
       if (options.httpPort !== null) {
-        const server = createServer({ requestTimeout: 15_000, headersTimeout: 10_000, keepAliveTimeout: 30_000 }, handler);
-        server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-          warnings.warn({ code: err.code }, 'malformed http request');
-          if (!socket.writable || err.code === 'ECONNRESET') {
-            socket.destroy();
-            return;
-          }
-          socket.end(`HTTP/1.1 ${clientErrorStatus(err.code)}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-        });
-        servers.push(server);
-        const port = await listenHttp(server, address, options.httpPort, family === 6);
-        listeners.push({ protocol: 'http', family, address, port });
+        const handler = options.redirectHttp ? createRedirectHandler(`https://${options.domain}`) : trackerHandler('http');
+        await serveTcp('http', options.httpPort, address, family, handler);
       }
       if (options.udpPort !== null) {
         const socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6 });
-        attachUdpHandler(socket, { service, connectionIds, logger, warnings, verbose: options.verbose });
+        attachUdpHandler(socket, { service, stats, connectionIds, logger, warnings, verbose: options.verbose });
         sockets.push(socket);
         const port = await bindUdp(socket, address, options.udpPort);
         socket.on('error', (err) => logger.error({ err }, 'udp socket error'));
         listeners.push({ protocol: 'udp', family, address, port });
+      }
+      if (options.webHttpsPort !== null) await serveTcp('web-https', options.webHttpsPort, address, family, statsHandler);
+      if (options.webHttpPort !== null) {
+        const websPort = firstPort('web-https');
+        const handler = options.webRedirectHttp && websPort !== null ? createRedirectHandler(`https://${domain}${portSuffix(websPort, 443)}`) : statsHandler;
+        await serveTcp('web-http', options.webHttpPort, address, family, handler);
       }
     }
   } catch (err) {
     await closeAll();
     throw err;
   }
+  const udpPort = firstPort('udp');
+  const httpPort = firstPort('http');
+  if (udpPort !== null) announceUrls.udp = `udp://${domain}:${udpPort}/announce`;
+  if (firstPort('https') !== null) announceUrls.https = `https://${options.domain}/announce`;
+  if (httpPort !== null && !options.redirectHttp) announceUrls.http = `http://${domain}${portSuffix(httpPort, 80)}/announce`;
   for (const l of listeners) logger.info({ protocol: l.protocol, address: l.address, port: l.port }, 'listening');
+  reloader?.watch(deps.certWatchIntervalMs ?? CERT_WATCH_INTERVAL_MS);
 
   const sweeper = setInterval(() => {
     const removed = store.sweep(clock.now(), SWEEP_TORRENTS_PER_TICK);
@@ -163,6 +236,7 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
     options,
     listeners,
     store,
+    stats,
     port(protocol, family = 4) {
       const l = listeners.find((x) => x.protocol === protocol && x.family === family);
       if (l === undefined) throw new Error(`no ${protocol} listener for IPv${family}`);
@@ -170,6 +244,13 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
     },
     async sweepAll() {
       return store.sweep(clock.now(), Number.MAX_SAFE_INTEGER);
+    },
+    reloadCertificates() {
+      if (reloader === null) {
+        logger.info('reload requested: no TLS listener, nothing to reload');
+        return false;
+      }
+      return reloader.reload('reload requested');
     },
     async close() {
       clearInterval(sweeper);

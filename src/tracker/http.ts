@@ -9,11 +9,15 @@ import { decode, toLoggable } from '../protocol/bencode.js';
 import { isProtocolError } from '../protocol/errors.js';
 import { encodeAnnounceReply, encodeFailure, encodeScrapeReply, parseAnnounceQuery, parseScrapeQuery } from '../protocol/http.js';
 import { ipToBytes } from '../protocol/peers.js';
+import type { Protocol, StatsCollector } from '../stats/collector.js';
 import type { Logger, RateLimitedWarnings } from './log.js';
 import { whenReady, type TrackerService } from './service.js';
 
 export interface HttpFrontendContext {
+  /** 'http' or 'https', for the stats. */
+  protocol: Protocol;
   service: TrackerService;
+  stats: StatsCollector;
   trackerId: string;
   logger: Logger;
   warnings: RateLimitedWarnings;
@@ -32,7 +36,8 @@ export function acceptsGzip(header: string | undefined): boolean {
   return false;
 }
 
-function send(res: ServerResponse, status: number, body: Buffer, gzip: boolean): void {
+/** Sends a reply; returns the bytes gzip saved (0 when not compressed). */
+function send(res: ServerResponse, status: number, body: Buffer, gzip: boolean): number {
   let payload = body;
   const headers: Record<string, string | number> = { 'Content-Type': 'text/plain', 'Cache-Control': 'no-store' };
   if (gzip) {
@@ -46,14 +51,16 @@ function send(res: ServerResponse, status: number, body: Buffer, gzip: boolean):
   headers['Content-Length'] = payload.length;
   res.writeHead(status, headers);
   res.end(payload);
+  return body.length - payload.length;
 }
 
 export function createHttpHandler(ctx: HttpFrontendContext): (req: IncomingMessage, res: ServerResponse) => void {
-  const { service, logger, warnings, verbose } = ctx;
+  const { protocol, service, stats, logger, warnings, verbose } = ctx;
 
   function reply(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
     if (verbose) logger.debug({ url: req.url, remote: req.socket.remoteAddress, response: toLoggable(decode(body)) }, 'http reply');
-    send(res, 200, body, acceptsGzip(req.headers['accept-encoding']));
+    const saved = send(res, 200, body, acceptsGzip(req.headers['accept-encoding']));
+    stats.response(body.length - saved, saved);
   }
 
   function failure(req: IncomingMessage, res: ServerResponse, err: unknown): void {
@@ -84,16 +91,17 @@ export function createHttpHandler(ctx: HttpFrontendContext): (req: IncomingMessa
     }
     if (verbose) logger.debug({ url, remote: req.socket.remoteAddress, headers: req.headers }, 'http request');
     try {
+      const ipBytes = ipToBytes(req.socket.remoteAddress ?? '');
+      if (ipBytes === null) {
+        failure(req, res, new Error(`unusable remote address ${String(req.socket.remoteAddress)}`));
+        return;
+      }
       if (isAnnounce) {
-        const ipBytes = ipToBytes(req.socket.remoteAddress ?? '');
-        if (ipBytes === null) {
-          failure(req, res, new Error(`unusable remote address ${String(req.socket.remoteAddress)}`));
-          return;
-        }
         const announce = parseAnnounceQuery(query);
         const result = service.announce(announce, ipBytes);
         const family = ipBytes.length === 4 ? 4 : 6;
-        const done = whenReady(result, (r) =>
+        const done = whenReady(result, (r) => {
+          stats.announce(protocol, ipBytes);
           reply(
             req,
             res,
@@ -104,16 +112,34 @@ export function createHttpHandler(ctx: HttpFrontendContext): (req: IncomingMessa
               trackerId: ctx.trackerId,
               externalIp: ipBytes,
             }),
-          ),
-        );
+          );
+        });
         if (done instanceof Promise) done.catch((err: unknown) => failure(req, res, err));
       } else {
         const hashes = parseScrapeQuery(query);
-        const done = whenReady(service.scrape(hashes), (files) => reply(req, res, encodeScrapeReply(files, service.minInterval)));
+        const done = whenReady(service.scrape(hashes), (files) => {
+          stats.scrape(protocol, ipBytes);
+          reply(req, res, encodeScrapeReply(files, service.minInterval));
+        });
         if (done instanceof Promise) done.catch((err: unknown) => failure(req, res, err));
       }
     } catch (err) {
       failure(req, res, err);
     }
+  };
+}
+
+/**
+ * Answers every request with a redirect to the same path and query under
+ * `base` (e.g. https://tracker.example.net:8443). The request target is
+ * copied as received, so percent-encoded bytes survive exactly. 301: the
+ * status the original used; libtorrent, Transmission (libcurl) and aria2
+ * follow it for GET.
+ */
+export function createRedirectHandler(base: string): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const target = req.url !== undefined && req.url.startsWith('/') ? req.url : '/';
+    res.writeHead(301, { Location: base + target, 'Content-Length': 0, 'Cache-Control': 'no-store' });
+    res.end();
   };
 }

@@ -18,12 +18,14 @@ import {
   MAX_SCRAPE_HASHES_PER_PACKET,
   UdpRequestError,
 } from '../protocol/udp.js';
+import type { StatsCollector } from '../stats/collector.js';
 import type { ConnectionIds } from './connection-id.js';
 import type { Logger, RateLimitedWarnings } from './log.js';
 import { whenReady, type TrackerService } from './service.js';
 
 export interface UdpFrontendContext {
   service: TrackerService;
+  stats: StatsCollector;
   connectionIds: ConnectionIds;
   logger: Logger;
   warnings: RateLimitedWarnings;
@@ -31,7 +33,7 @@ export interface UdpFrontendContext {
 }
 
 export function attachUdpHandler(socket: Socket, ctx: UdpFrontendContext): void {
-  const { service, connectionIds, logger, warnings, verbose } = ctx;
+  const { service, stats, connectionIds, logger, warnings, verbose } = ctx;
 
   const onSent = (err: Error | null): void => {
     if (err) warnings.warn({ err: err.message }, 'udp send failed');
@@ -39,6 +41,7 @@ export function attachUdpHandler(socket: Socket, ctx: UdpFrontendContext): void 
 
   function send(packet: Buffer, rinfo: RemoteInfo): void {
     if (verbose) logger.debug({ remote: rinfo.address, port: rinfo.port, response: packet.toString('hex') }, 'udp reply');
+    stats.response(packet.length, 0);
     try {
       socket.send(packet, rinfo.port, rinfo.address, onSent);
     } catch (err) {
@@ -74,12 +77,14 @@ export function attachUdpHandler(socket: Socket, ctx: UdpFrontendContext): void 
       const tx = req.transactionId;
       const done =
         req.action === 'announce'
-          ? whenReady(service.announce(req.announce, ipBytes), (r) =>
-              send(encodeAnnounceResponse(tx, r, ipBytes.length === 4 ? 4 : 6), rinfo),
-            )
-          : whenReady(service.scrape(req.infoHashes, MAX_SCRAPE_HASHES_PER_PACKET), (files) =>
-              send(encodeScrapeResponse(tx, files), rinfo),
-            );
+          ? whenReady(service.announce(req.announce, ipBytes), (r) => {
+              stats.announce('udp', ipBytes);
+              send(encodeAnnounceResponse(tx, r, ipBytes.length === 4 ? 4 : 6), rinfo);
+            })
+          : whenReady(service.scrape(req.infoHashes, MAX_SCRAPE_HASHES_PER_PACKET), (files) => {
+              stats.scrape('udp', ipBytes);
+              send(encodeScrapeResponse(tx, files), rinfo);
+            });
       if (done instanceof Promise) done.catch((err: unknown) => fail(err, rinfo, tx));
     } catch (err) {
       if (err instanceof UdpRequestError) transactionId = err.transactionId;

@@ -1,0 +1,225 @@
+/**
+ * Tracker activity counters for the stats page. Recording is plain
+ * increments on preallocated numbers and typed arrays: nothing allocates on
+ * the request path. Days and hours are UTC.
+ */
+import { randomInt } from 'node:crypto';
+import type { Clock } from '../tracker/clock.js';
+import { hash32, HyperLogLog } from './hyperloglog.js';
+
+export type Protocol = 'udp' | 'https' | 'http';
+export const PROTOCOLS: readonly Protocol[] = ['udp', 'https', 'http'];
+
+const DAY = 86_400;
+const DAILY_BARS = 30;
+const MINUTES = 60;
+
+/** One period's counters (a day, or all time). */
+class Period {
+  day: number;
+  announces = 0;
+  scrapes = 0;
+  /** Announces and scrapes by protocol, in PROTOCOLS order. */
+  readonly protocolAnnounces = new Float64Array(3);
+  readonly protocolScrapes = new Float64Array(3);
+  /** Announces and scrapes by family: [IPv4, IPv6]. */
+  readonly familyAnnounces = new Float64Array(2);
+  readonly familyScrapes = new Float64Array(2);
+  bytesSent = 0;
+  gzipSaved = 0;
+  gzipResponses = 0;
+  responses = 0;
+  readonly uniqueIps = new HyperLogLog();
+  /** Announces per UTC hour (day periods only). */
+  readonly hourly = new Float64Array(24);
+
+  constructor(day: number) {
+    this.day = day;
+  }
+}
+
+export interface ProtocolFigures {
+  announces: number;
+  scrapes: number;
+}
+
+export interface PeriodFigures {
+  announces: number;
+  scrapes: number;
+  /** HyperLogLog estimate (≈1.6 % error; exact for small counts). */
+  unique_ips: number;
+  /** Bytes of reply bodies and UDP packets sent. */
+  bytes_sent: number;
+  gzip_bytes_saved: number;
+  gzip_responses: number;
+  responses: number;
+  protocols: Record<Protocol, ProtocolFigures>;
+  families: { ipv4: ProtocolFigures; ipv6: ProtocolFigures };
+}
+
+export interface ActivityFigures {
+  periods: { today: PeriodFigures; yesterday: PeriodFigures; all_time: PeriodFigures };
+  hourly: { today_date: string; today: number[]; yesterday: number[] };
+  daily: { date: string; announces: number }[];
+  last_hour: {
+    /** Start of the first minute (ISO 8601); one entry per minute, oldest first. */
+    from: string;
+    announces_per_second: Record<Protocol, number[]>;
+    scrapes_per_second: Record<Protocol, number[]>;
+  };
+}
+
+function addResponse(p: Period, bytes: number, gzipSaved: number): void {
+  p.bytesSent += bytes;
+  p.responses++;
+  if (gzipSaved > 0) {
+    p.gzipSaved += gzipSaved;
+    p.gzipResponses++;
+  }
+}
+
+export function isoDate(day: number): string {
+  return new Date(day * DAY * 1000).toISOString().slice(0, 10);
+}
+
+function figures(p: Period): PeriodFigures {
+  const pair = (a: Float64Array, s: Float64Array, i: number): ProtocolFigures => ({ announces: a[i]!, scrapes: s[i]! });
+  return {
+    announces: p.announces,
+    scrapes: p.scrapes,
+    unique_ips: p.uniqueIps.estimate(),
+    bytes_sent: p.bytesSent,
+    gzip_bytes_saved: p.gzipSaved,
+    gzip_responses: p.gzipResponses,
+    responses: p.responses,
+    protocols: {
+      udp: pair(p.protocolAnnounces, p.protocolScrapes, 0),
+      https: pair(p.protocolAnnounces, p.protocolScrapes, 1),
+      http: pair(p.protocolAnnounces, p.protocolScrapes, 2),
+    },
+    families: { ipv4: pair(p.familyAnnounces, p.familyScrapes, 0), ipv6: pair(p.familyAnnounces, p.familyScrapes, 1) },
+  };
+}
+
+export class StatsCollector {
+  private readonly clock: Clock;
+  /** Keyed hashing: an outsider cannot aim addresses at one register. */
+  private readonly seed = randomInt(0, 2 ** 31);
+  private today: Period;
+  private yesterday: Period;
+  private readonly allTime = new Period(0);
+  /** Announces of earlier days, by day number, at most DAILY_BARS - 1 of them. */
+  private readonly history = new Map<number, number>();
+  /** Per minute of the last hour: [protocol × (announce, scrape)] counts, and which minute each slot holds. */
+  private readonly minuteCounts = new Float64Array(MINUTES * 6);
+  private readonly minuteOf = new Float64Array(MINUTES).fill(-1);
+
+  constructor(clock: Clock) {
+    this.clock = clock;
+    const day = Math.floor(clock.now() / DAY);
+    this.today = new Period(day);
+    this.yesterday = new Period(day - 1);
+  }
+
+  private periodsFor(now: number): Period {
+    const day = Math.floor(now / DAY);
+    if (day !== this.today.day) this.rollTo(day);
+    return this.today;
+  }
+
+  private rollTo(day: number): void {
+    if (day < this.today.day) return; // clock went back: keep counting into today
+    this.history.set(this.today.day, this.today.announces);
+    for (const d of this.history.keys()) if (d <= day - DAILY_BARS) this.history.delete(d);
+    this.yesterday = day === this.today.day + 1 ? this.today : new Period(day - 1);
+    this.today = new Period(day);
+  }
+
+  private minuteSlot(now: number): number {
+    const minute = Math.floor(now / 60);
+    const slot = minute % MINUTES;
+    if (this.minuteOf[slot] !== minute) {
+      this.minuteOf[slot] = minute;
+      this.minuteCounts.fill(0, slot * 6, slot * 6 + 6);
+    }
+    return slot * 6;
+  }
+
+  private record(kind: 0 | 1, protocol: Protocol, ipBytes: string): void {
+    const now = this.clock.now();
+    const today = this.periodsFor(now);
+    const all = this.allTime;
+    const p = protocol === 'udp' ? 0 : protocol === 'https' ? 1 : 2;
+    const f = ipBytes.length === 4 ? 0 : 1;
+    const h = hash32(ipBytes, this.seed);
+    today.uniqueIps.addHash(h);
+    all.uniqueIps.addHash(h);
+    if (kind === 0) {
+      today.announces++;
+      all.announces++;
+      today.protocolAnnounces[p]!++;
+      all.protocolAnnounces[p]!++;
+      today.familyAnnounces[f]!++;
+      all.familyAnnounces[f]!++;
+      today.hourly[Math.floor((now % DAY) / 3600)]!++;
+    } else {
+      today.scrapes++;
+      all.scrapes++;
+      today.protocolScrapes[p]!++;
+      all.protocolScrapes[p]!++;
+      today.familyScrapes[f]!++;
+      all.familyScrapes[f]!++;
+    }
+    this.minuteCounts[this.minuteSlot(now) + p * 2 + kind]!++;
+  }
+
+  /** An announce that was answered, from raw IP bytes (latin1, 4 or 16). */
+  announce(protocol: Protocol, ipBytes: string): void {
+    this.record(0, protocol, ipBytes);
+  }
+
+  scrape(protocol: Protocol, ipBytes: string): void {
+    this.record(1, protocol, ipBytes);
+  }
+
+  /** A reply of `bytes` sent; `gzipSaved` > 0 when gzip made it that much smaller. */
+  response(bytes: number, gzipSaved: number): void {
+    addResponse(this.periodsFor(this.clock.now()), bytes, gzipSaved);
+    addResponse(this.allTime, bytes, gzipSaved);
+  }
+
+  /** Everything the stats page shows about activity, as of now. */
+  activity(): ActivityFigures {
+    const now = this.clock.now();
+    this.periodsFor(now);
+    const day = this.today.day;
+    const daily: { date: string; announces: number }[] = [];
+    for (let d = day - DAILY_BARS + 1; d <= day; d++) {
+      daily.push({ date: isoDate(d), announces: d === day ? this.today.announces : (this.history.get(d) ?? 0) });
+    }
+    const minute = Math.floor(now / 60);
+    const perSecond = (kind: 0 | 1): Record<Protocol, number[]> => {
+      const out: Record<Protocol, number[]> = { udp: [], https: [], http: [] };
+      for (let m = minute - MINUTES + 1; m <= minute; m++) {
+        const slot = m % MINUTES;
+        // The current minute is partial: divide by the seconds it has had.
+        const seconds = m === minute ? (now % 60) + 1 : 60;
+        PROTOCOLS.forEach((protocol, p) => {
+          const count = this.minuteOf[slot] === m ? this.minuteCounts[slot * 6 + p * 2 + kind]! : 0;
+          out[protocol].push(Math.round((count / seconds) * 100) / 100);
+        });
+      }
+      return out;
+    };
+    return {
+      periods: { today: figures(this.today), yesterday: figures(this.yesterday), all_time: figures(this.allTime) },
+      hourly: { today_date: isoDate(day), today: [...this.today.hourly], yesterday: [...this.yesterday.hourly] },
+      daily,
+      last_hour: {
+        from: new Date((minute - MINUTES + 1) * 60_000).toISOString(),
+        announces_per_second: perSecond(0),
+        scrapes_per_second: perSecond(1),
+      },
+    };
+  }
+}
