@@ -5,7 +5,11 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { decode } from '../src/protocol/bencode.js';
-import { httpGet, WAIT_MS } from './helpers.js';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { percentEncode } from '../src/protocol/http.js';
+import { asBytes, asDict, httpGet, httpsGet, id20, makeCert, servedFingerprint, waitFor, WAIT_MS } from './helpers.js';
 
 const BIN = fileURLToPath(new URL('../bin/wildkat-tracker', import.meta.url));
 
@@ -101,3 +105,83 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     }
   });
 }
+
+/** Starts the binary and waits until it has logged `listeners` listening lines. */
+async function startCli(args: string[], listeners: number): Promise<{ child: ReturnType<typeof spawn>; logs: () => string }> {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  await waitFor(() => (out.match(/"msg":"listening"/g) ?? []).length >= listeners || child.exitCode !== null, WAIT_MS * 3, 'listening lines');
+  assert.equal(child.exitCode, null, `the tracker exited: ${out}`);
+  return { child, logs: () => out };
+}
+
+test('the seed\'s "HTTPS + UDP + IPv6" command line (test certificate, high ports) starts and serves; SIGHUP swaps the certificate and keeps the swarm', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wildkat-cli-'));
+  const a = makeCert(dir, 'a');
+  const b = makeCert(dir, 'b');
+  const cert = join(dir, 'fullchain.cer');
+  const key = join(dir, 'tracker.key');
+  copyFileSync(a.certPath, cert);
+  copyFileSync(a.keyPath, key);
+  const [httpPort, httpsPort, udpPort, webHttpsPort, webHttpPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  const { child, logs } = await startCli(
+    [
+      '--http-port', String(httpPort),
+      '--https-port', String(httpsPort),
+      '--udp-port', String(udpPort),
+      '--web-http-port', String(webHttpPort),
+      '--web-https-port', String(webHttpsPort),
+      '--web-redirect-http',
+      '--cert', cert,
+      '--key', key,
+      '--ipv6',
+      '--redirect-http',
+      '--domain', `localhost:${httpsPort}`,
+      '--tracker-id', 'MyTracker',
+    ],
+    10, // five listeners, IPv4 and IPv6
+  );
+  try {
+    const hash = id20('seed-cli');
+    const pathFor = (peer: string): string => `/announce?info_hash=${percentEncode(hash)}&peer_id=${percentEncode(id20(peer))}&port=6881&left=1`;
+    const path = pathFor('cli');
+    const redirect = await httpGet(httpPort, path);
+    assert.equal(redirect.status, 301);
+    assert.equal(redirect.headers['location'], `https://localhost:${httpsPort}${path}`);
+    const announce = asDict(decode((await httpsGet(httpsPort, path, a.pem)).body));
+    assert.equal(announce.get('tracker id')?.toString(), 'MyTracker');
+    const v6 = asDict(decode((await httpsGet(httpsPort, pathFor('six'), a.pem, '::1')).body));
+    assert.equal(v6.get('incomplete'), 2, 'the IPv6 listener shares the swarm');
+    assert.equal(asBytes(v6.get('peers6')).length, 18, 'the IPv4 peer, ::ffff:-mapped');
+    assert.equal((await httpGet(webHttpPort, '/')).status, 301);
+    assert.equal((await httpsGet(webHttpsPort, '/stats.json', a.pem)).status, 200);
+
+    assert.equal(await servedFingerprint(httpsPort), a.fingerprint);
+    copyFileSync(b.certPath, cert);
+    copyFileSync(b.keyPath, key);
+    child.kill('SIGHUP');
+    await waitFor(async () => (await servedFingerprint(httpsPort)) === b.fingerprint, WAIT_MS, 'the new certificate');
+    assert.equal(await servedFingerprint(webHttpsPort), b.fingerprint, 'the stats page too');
+    const scrape = asDict(decode((await httpsGet(httpsPort, `/scrape?info_hash=${percentEncode(hash)}`, b.pem)).body));
+    assert.equal(asDict(asDict(scrape.get('files')).get(hash)).get('incomplete'), 2, 'the swarm survived the reload');
+    assert.equal(child.exitCode, null, 'still running');
+    assert.match(logs(), /certificate reloaded/);
+  } finally {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--https-port without a readable certificate: one line naming the file, exit 2', () => {
+  const r = run(['--https-port', '8443', '--cert', '/nonexistent/fullchain.cer', '--key', '/nonexistent/key', '--web-http-port', '0']);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /^wildkat-tracker: --cert: cannot read \/nonexistent\/fullchain\.cer \(ENOENT\)\n$/);
+  const noCert = run(['--https-port', '8443', '--web-http-port', '0']);
+  assert.equal(noCert.status, 2);
+  assert.match(noCert.stderr, /^wildkat-tracker: --cert: --https-port needs a certificate/);
+  const noHttps = run(['--redirect-http', '--web-http-port', '0']);
+  assert.equal(noHttps.status, 2);
+  assert.match(noHttps.stderr, /^wildkat-tracker: --redirect-http: needs --https-port/);
+});

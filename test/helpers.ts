@@ -1,6 +1,12 @@
 /** Shared test helpers: a tracker on ephemeral ports, HTTP and UDP clients with bounded waits. */
 import { createSocket } from 'node:dgram';
+import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { request, type RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { connect as tlsConnect } from 'node:tls';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { ManualClock } from '../src/tracker/clock.js';
@@ -156,5 +162,68 @@ export class UdpClient {
 
   close(): void {
     this.socket.close();
+  }
+}
+
+export interface TestCert {
+  certPath: string;
+  keyPath: string;
+  pem: Buffer;
+  /** SHA-256 fingerprint as X509Certificate and TLS peers report it. */
+  fingerprint: string;
+}
+
+/**
+ * A self-signed certificate for localhost, 127.0.0.1 and ::1, made with the
+ * openssl command (node:crypto cannot sign certificates).
+ */
+export function makeCert(dir: string, name: string): TestCert {
+  const certPath = join(dir, `${name}.cer`);
+  const keyPath = join(dir, `${name}.key`);
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', `/CN=${name}`,
+      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1', '-keyout', keyPath, '-out', certPath],
+    { stdio: 'ignore', timeout: 20_000 },
+  );
+  const pem = readFileSync(certPath);
+  return { certPath, keyPath, pem, fingerprint: new X509Certificate(pem).fingerprint256 };
+}
+
+/** The SHA-256 fingerprint of the certificate a TLS server presents now. */
+export function servedFingerprint(port: number, host = '127.0.0.1'): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({ host, port, servername: 'localhost', rejectUnauthorized: false, timeout: WAIT_MS }, () => {
+      const fp = socket.getPeerCertificate().fingerprint256;
+      socket.end();
+      resolve(fp);
+    });
+    socket.on('timeout', () => socket.destroy(new Error('TLS handshake timed out')));
+    socket.on('error', reject);
+  });
+}
+
+/** GET over HTTPS trusting exactly `ca`. */
+export function httpsGet(port: number, path: string, ca: Buffer, host = '127.0.0.1'): Promise<HttpReply> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest({ host, port, path, ca, servername: 'localhost', agent: false, timeout: WAIT_MS }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no HTTPS reply within ${WAIT_MS} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Polls `check` every 50 ms until it returns true or `ms` pass. */
+export async function waitFor(check: () => Promise<boolean> | boolean, ms = WAIT_MS, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
   }
 }

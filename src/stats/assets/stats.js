@@ -49,7 +49,8 @@
     const m = Math.floor((seconds % 3600) / 60);
     if (d > 0) return d + 'd ' + h + 'h ' + m + 'm';
     if (h > 0) return h + 'h ' + m + 'm';
-    return m + 'm';
+    if (m > 0) return m + 'm ' + (seconds % 60) + 's';
+    return seconds + 's';
   }
 
   function copy(text, button) {
