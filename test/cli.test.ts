@@ -157,6 +157,8 @@ test('the seed\'s "HTTPS + UDP + IPv6" command line (test certificate, high port
     assert.equal(asBytes(v6.get('peers6')).length, 18, 'the IPv4 peer, ::ffff:-mapped');
     assert.equal((await httpGet(webHttpPort, '/')).status, 301);
     assert.equal((await httpsGet(webHttpsPort, '/stats.json', a.pem)).status, 200);
+    assert.equal((await httpGet(webHttpPort, '/', {}, '::1')).status, 301, 'stats page on IPv6 too');
+    assert.equal((await httpsGet(webHttpsPort, '/stats.json', a.pem, '::1')).status, 200);
 
     assert.equal(await servedFingerprint(httpsPort), a.fingerprint);
     copyFileSync(b.certPath, cert);

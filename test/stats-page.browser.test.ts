@@ -90,6 +90,9 @@ describe('stats page in Chromium', { skip }, () => {
     await page.click('#tab-yesterday');
     assert.equal(await text('period-announces'), '0');
     await page.click('#tab-today');
+    const copy = page.locator('#announce-urls li', { hasText: 'UDP' }).locator('button');
+    await copy.click();
+    assert.equal(await copy.textContent(), 'Copied');
 
     await page.screenshot({ path: `${ARTIFACTS}stats-page-light.png`, fullPage: true });
     const dark = await open('dark');
