@@ -3,7 +3,7 @@ import { createSocket } from 'node:dgram';
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { request, type RequestOptions } from 'node:http';
+import { request, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
@@ -55,6 +55,21 @@ export interface HttpReply {
   body: Buffer;
 }
 
+/** Sends a GET with `send` (http or https request) and collects the whole reply, bounded by WAIT_MS. */
+function fetchReply(send: (cb: (res: IncomingMessage) => void) => ClientRequest): Promise<HttpReply> {
+  return new Promise((resolve, reject) => {
+    const req = send((res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no reply within ${WAIT_MS} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 export function httpGet(
   port: number,
   path: string,
@@ -62,17 +77,7 @@ export function httpGet(
   host = '127.0.0.1',
   extra: RequestOptions = {},
 ): Promise<HttpReply> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host, port, path, headers, agent: false, timeout: WAIT_MS, ...extra }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`no HTTP reply within ${WAIT_MS} ms`)));
-    req.on('error', reject);
-    req.end();
-  });
+  return fetchReply((cb) => request({ host, port, path, headers, agent: false, timeout: WAIT_MS, ...extra }, cb));
 }
 
 /** GETs a tracker path and decodes the bencoded body as a dict. */
@@ -205,17 +210,7 @@ export function servedFingerprint(port: number, host = '127.0.0.1'): Promise<str
 
 /** GET over HTTPS trusting exactly `ca`. */
 export function httpsGet(port: number, path: string, ca: Buffer, host = '127.0.0.1'): Promise<HttpReply> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest({ host, port, path, ca, servername: 'localhost', agent: false, timeout: WAIT_MS }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`no HTTPS reply within ${WAIT_MS} ms`)));
-    req.on('error', reject);
-    req.end();
-  });
+  return fetchReply((cb) => httpsRequest({ host, port, path, ca, servername: 'localhost', agent: false, timeout: WAIT_MS }, cb));
 }
 
 /** Polls `check` every 50 ms until it returns true or `ms` pass. */
