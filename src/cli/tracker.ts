@@ -2,6 +2,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, DEFAULT_OPTIONS, type TrackerOptions } from '../tracker/config.js';
 import { ListenError, startTracker, type RunningTracker } from '../tracker/daemon.js';
+import { VERSION } from '../version.js';
 
 const EXIT_USAGE = 2;
 const SHUTDOWN_DEADLINE_MS = 900;
@@ -27,7 +28,8 @@ type PortKey = (typeof PORT_KEYS)[number];
 export function buildProgram(): Command {
   const d = DEFAULT_OPTIONS;
   return new Command('wildkat-tracker')
-    .description('A BitTorrent tracker: HTTP and UDP announce and scrape (BEP 3, 7, 15, 23, 24, 48).')
+    .description('A BitTorrent tracker: HTTP, HTTPS and UDP announce and scrape (BEP 3, 7, 15, 23, 24, 48).')
+    .version(VERSION, '-V, --version')
     .addOption(new Option('--http-port <port>', 'tracker HTTP listen port (0 to disable)').argParser(integer).default(d.httpPort))
     .addOption(new Option('--udp-port <port>', 'tracker UDP listen port (0 to disable)').argParser(integer).default(d.udpPort))
     .addOption(new Option('--host <address>', 'bind address (default: all interfaces)'))
