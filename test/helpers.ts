@@ -11,7 +11,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { ManualClock } from '../src/tracker/clock.js';
 import type { TrackerOptions } from '../src/tracker/config.js';
-import { startTracker, type RunningTracker, type TrackerDeps } from '../src/tracker/daemon.js';
+import { ListenError, startTracker, type RunningTracker, type TrackerDeps } from '../src/tracker/daemon.js';
 import { decode, type BDict, type BValue } from '../src/protocol/bencode.js';
 
 export const WAIT_MS = 3000;
@@ -47,6 +47,21 @@ export async function startTestTracker(options: Partial<TrackerOptions> = {}, de
     httpPort: has('http') ? tracker.port('http', tracker.listeners[0]!.family) : 0,
     udpPort: has('udp') ? tracker.port('udp', tracker.listeners[0]!.family) : 0,
   };
+}
+
+/**
+ * The tracker with HTTP and UDP on one port number (as with the default
+ * 6969), which `--check` expects. Random ports; a taken one is retried.
+ */
+export async function startTestTrackerSamePort(options: Partial<TrackerOptions> = {}): Promise<TestTracker> {
+  for (let attempt = 0; ; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 40_000);
+    try {
+      return await startTestTracker({ ...options, httpPort: port, udpPort: port });
+    } catch (err) {
+      if (attempt >= 20 || !(err instanceof ListenError)) throw err;
+    }
+  }
 }
 
 export interface HttpReply {

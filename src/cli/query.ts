@@ -22,7 +22,7 @@ import {
 import { DEFAULT_VERSION, qbittorrent, randomQbittorrent } from '../query/identity.js';
 import { runWithRetry, type QueryMode, type QueryRequest, type QueryResult } from '../query/run.js';
 import type { QueryOptions } from '../query/types.js';
-import { parseTrackerUrl, type TrackerUrl } from '../query/url.js';
+import { parseTrackerUrl, scrapePathFor, type TrackerUrl } from '../query/url.js';
 import { VERSION } from '../version.js';
 
 const EXIT_OK = 0;
@@ -144,6 +144,7 @@ function plan(flags: QueryFlags): Plan {
     if (flags.tracker === undefined) throw new UsageError('-t/--tracker: which tracker? e.g. -t udp://tracker.example.net:6969/announce');
     if (flags.file !== undefined) throw new UsageError('-f: only with -b/--batch');
     trackers = [parseTrackerUrl(flags.tracker)];
+    if (mode !== 'announce' && trackers[0]!.transport !== 'udp') scrapePathFor(trackers[0]!);
   }
   let ca: Buffer | undefined;
   if (flags.caCert !== undefined) {

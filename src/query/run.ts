@@ -1,6 +1,6 @@
 /** One query against one tracker (announce, scrape or full scrape), with retries. */
 import { reverse } from 'node:dns/promises';
-import { QueryError } from './errors.js';
+import { QueryError, UsageError } from './errors.js';
 import { httpAnnounce, httpScrape } from './http-client.js';
 import type { AnnounceParams, AnnounceReply, QueriedPeer, QueryOptions, ScrapeReply } from './types.js';
 import { UdpTrackerClient } from './udp-client.js';
@@ -82,9 +82,14 @@ export async function runQuery(req: QueryRequest): Promise<QueryResult> {
     }
     if (result.error !== null) result.errorKind = 'failure';
   } catch (err) {
-    if (!(err instanceof QueryError)) throw err;
-    result.error = err.message;
-    result.errorKind = err.kind;
+    // In a batch, a URL without a scrape URL fails alone instead of stopping the run.
+    if (err instanceof UsageError) {
+      result.error = err.message;
+      result.errorKind = 'usage';
+    } else if (err instanceof QueryError) {
+      result.error = err.message;
+      result.errorKind = err.kind;
+    } else throw err;
   } finally {
     udp?.close();
   }

@@ -41,21 +41,17 @@ export function parseTrackerUrl(text: string, flag = '-t'): TrackerUrl {
 }
 
 /**
- * BEP 48: the scrape URL replaces the last path segment's leading
- * "announce" with "scrape", keeping the rest and the query. A tracker
- * whose announce path's last segment does not start with "announce" has no
- * scrape URL.
+ * BEP 48: find the last '/' of the announce URL (query included); if the text
+ * after it starts with "announce", replacing that word with "scrape" gives
+ * the scrape URL. Otherwise the tracker has no scrape URL.
  */
 export function scrapePathFor(u: TrackerUrl): string {
-  const q = u.pathAndQuery.indexOf('?');
-  const path = q < 0 ? u.pathAndQuery : u.pathAndQuery.slice(0, q);
-  const query = q < 0 ? '' : u.pathAndQuery.slice(q);
-  const slash = path.lastIndexOf('/');
-  const last = path.slice(slash + 1);
-  if (!last.startsWith('announce')) {
-    throw new UsageError(`-t: cannot derive a scrape URL from ${u.href}: the last path segment does not start with "announce" (BEP 48)`);
+  const slash = u.pathAndQuery.lastIndexOf('/');
+  const rest = u.pathAndQuery.slice(slash + 1);
+  if (!rest.startsWith('announce')) {
+    throw new UsageError(`-t: cannot derive a scrape URL from ${u.href}: the text after its last "/" does not start with "announce" (BEP 48)`);
   }
-  return `${path.slice(0, slash + 1)}scrape${last.slice('announce'.length)}${query}`;
+  return `${u.pathAndQuery.slice(0, slash + 1)}scrape${rest.slice('announce'.length)}`;
 }
 
 export function hostForUrl(host: string): string {
