@@ -189,6 +189,29 @@ describe('wildkat-query against wildkat-tracker', () => {
     }
   });
 
+  test('on a terminal: colour and a batch progress line; never with --nocolor or NO_COLOR', async () => {
+    // script(1) gives the command a pseudo-terminal.
+    const onTty = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const cmd = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(' ');
+        execFile('script', ['-qec', cmd, '/dev/null'], { timeout: 30_000, env: { ...process.env, NO_COLOR: '', ...env } }, (err, stdout) =>
+          err !== null && typeof err.code !== 'number' ? reject(err) : resolve(stdout),
+        );
+      });
+    assert.match(await onTty(['-t', http]), /\x1b\[32m\[A · excellent\]|\x1b\[1mhttp/);
+    assert.doesNotMatch(await onTty(['-t', http, '--nocolor']), /\x1b\[/);
+    assert.doesNotMatch(await onTty(['-t', http], { NO_COLOR: '1' }), /\x1b\[/);
+    const dir = mkdtempSync(join(tmpdir(), 'wildkat-tty-'));
+    try {
+      writeFileSync(join(dir, 'list'), `${http}\n${udp}\n`);
+      const batch = await onTty(['-b', '-f', join(dir, 'list'), '--nocolor']);
+      assert.match(batch, /\[2\/2\] queried/);
+      assert.doesNotMatch(await onTty(['-b', '-f', join(dir, 'list'), '-o', 'json']), /queried/, 'no progress line with -o json');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('the seed README\'s "Query a tracker" examples run against a local tracker', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wildkat-q-'));
     let cert: TestCert;
