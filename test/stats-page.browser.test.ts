@@ -92,7 +92,8 @@ describe('stats page in Chromium', { skip }, () => {
     await page.click('#tab-today');
     const copy = page.locator('#announce-urls li', { hasText: 'UDP' }).locator('button');
     await copy.click();
-    assert.equal(await copy.textContent(), 'Copied');
+    // The clipboard write is asynchronous; the label flips when it is done (and back after 1.5 s).
+    await waitFor(async () => (await copy.textContent()) === 'Copied', 5000, 'the Copy button to say Copied');
 
     await page.screenshot({ path: `${ARTIFACTS}stats-page-light.png`, fullPage: true });
     const dark = await open('dark');

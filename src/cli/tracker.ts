@@ -5,7 +5,8 @@ import { ListenError, startTracker, type RunningTracker } from '../tracker/daemo
 import { VERSION } from '../version.js';
 
 const EXIT_USAGE = 2;
-const SHUTDOWN_DEADLINE_MS = 900;
+/** In-flight requests get up to 3 s (HTTP_LIMITS.drainMs); the process is gone within 5 s whatever happens. */
+const SHUTDOWN_DEADLINE_MS = 4500;
 
 function integer(value: string): number {
   if (!/^-?[0-9]+$/.test(value.trim())) throw new InvalidArgumentError('must be a whole number.');
@@ -13,14 +14,18 @@ function integer(value: string): number {
 }
 
 
+function cidrList(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), ...value.split(',').map((s) => s.trim()).filter((s) => s !== '')];
+}
+
 function fatal(message: string, code: number): never {
   process.stderr.write(`wildkat-tracker: ${message}\n`);
   process.exit(code);
 }
 
 /** What commander hands back: ports as typed (0 = disabled), host optional. */
-type CliFlags = Omit<TrackerOptions, PortKey | 'host' | 'cert' | 'key'> &
-  Record<PortKey, number | undefined> & { host?: string; cert?: string; key?: string };
+type CliFlags = Omit<TrackerOptions, PortKey | 'host' | 'cert' | 'key' | 'stateFile'> &
+  Record<PortKey, number | undefined> & { host?: string; cert?: string; key?: string; stateFile?: string };
 
 const PORT_KEYS = ['httpPort', 'udpPort', 'httpsPort', 'webHttpPort', 'webHttpsPort'] as const;
 type PortKey = (typeof PORT_KEYS)[number];
@@ -52,13 +57,28 @@ export function buildProgram(): Command {
     .addOption(new Option('--web-http-port <port>', 'stats page HTTP listen port (0 to disable)').argParser(integer).default(d.webHttpPort))
     .addOption(new Option('--web-https-port <port>', 'stats page HTTPS listen port (same cert/key; default: disabled)').argParser(integer))
     .addOption(new Option('--web-redirect-http', 'redirect stats page HTTP to HTTPS (needs --web-https-port)').default(false))
+    .addOption(new Option('--max-torrents <n>', 'most torrents held; announces for new ones beyond it are refused').argParser(integer).default(d.maxTorrents))
+    .addOption(new Option('--max-connections <n>', 'most open TCP connections per HTTP(S) listener').argParser(integer).default(d.maxConnections))
+    .addOption(
+      new Option('--trust-proxy <cidr...>', 'believe X-Forwarded-For / X-Real-IP from these proxies (addresses or CIDRs; repeatable, or comma-separated)')
+        .argParser(cidrList)
+        .default([]),
+    )
+    .addOption(new Option('--state-file <path>', 'save swarms here on shutdown and every --state-interval seconds; load them on start'))
+    .addOption(new Option('--state-interval <seconds>', 'seconds between state saves').argParser(integer).default(d.stateInterval))
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`wildkat-tracker: ${text.replace(/^error: /, '')}`) });
 }
 
 /** On the command line a port of 0 (or none) disables the listener, as in the original. */
 function toOptions(flags: CliFlags): Partial<TrackerOptions> {
-  const options: Partial<TrackerOptions> = { ...flags, host: flags.host ?? null, cert: flags.cert ?? null, key: flags.key ?? null };
+  const options: Partial<TrackerOptions> = {
+    ...flags,
+    host: flags.host ?? null,
+    cert: flags.cert ?? null,
+    key: flags.key ?? null,
+    stateFile: flags.stateFile ?? null,
+  };
   for (const key of PORT_KEYS) {
     const port = flags[key];
     options[key] = port === undefined || port === 0 ? null : port;

@@ -29,6 +29,8 @@ class Period {
   gzipSaved = 0;
   gzipResponses = 0;
   responses = 0;
+  /** Announces refused because the tracker was at --max-torrents. */
+  refused = 0;
   readonly uniqueIps = new HyperLogLog();
   /** Announces per UTC hour (day periods only). */
   readonly hourly = new Float64Array(24);
@@ -53,6 +55,8 @@ export interface PeriodFigures {
   gzip_bytes_saved: number;
   gzip_responses: number;
   responses: number;
+  /** Announces refused at --max-torrents. */
+  refused_announces: number;
   protocols: Record<Protocol, ProtocolFigures>;
   families: { ipv4: ProtocolFigures; ipv6: ProtocolFigures };
 }
@@ -92,6 +96,7 @@ function figures(p: Period): PeriodFigures {
     gzip_bytes_saved: p.gzipSaved,
     gzip_responses: p.gzipResponses,
     responses: p.responses,
+    refused_announces: p.refused,
     protocols: {
       udp: pair(p.protocolAnnounces, p.protocolScrapes, 0),
       https: pair(p.protocolAnnounces, p.protocolScrapes, 1),
@@ -180,6 +185,12 @@ export class StatsCollector {
 
   scrape(protocol: Protocol, ipBytes: string): void {
     this.record(1, protocol, ipBytes);
+  }
+
+  /** An announce refused because the tracker holds --max-torrents torrents. */
+  refusal(): void {
+    this.periodsFor(this.clock.now()).refused++;
+    this.allTime.refused++;
   }
 
   /** A reply of `bytes` sent; `gzipSaved` > 0 when gzip made it that much smaller. */

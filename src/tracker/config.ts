@@ -4,6 +4,15 @@
  */
 import { Address4, Address6 } from 'ip-address';
 
+/** A --trust-proxy entry: an address or a CIDR block. Throws ConfigError naming the flag. */
+export function parseCidr(text: string): Address4 | Address6 {
+  try {
+    return text.includes(':') ? new Address6(text) : new Address4(text);
+  } catch {
+    throw new ConfigError('--trust-proxy', `not an IP address or CIDR block: ${JSON.stringify(text)}`);
+  }
+}
+
 export interface TrackerOptions {
   /** HTTP tracker port; null disables, 0 picks a free port (tests). */
   httpPort: number | null;
@@ -43,6 +52,16 @@ export interface TrackerOptions {
   webHttpsPort: number | null;
   /** Redirect the stats page's HTTP to its HTTPS port. */
   webRedirectHttp: boolean;
+  /** Most torrents held; an announce for a new torrent beyond it is refused. */
+  maxTorrents: number;
+  /** Most open TCP connections per HTTP(S) listener. */
+  maxConnections: number;
+  /** Proxies (CIDRs) whose X-Forwarded-For / X-Real-IP are believed. */
+  trustProxy: string[];
+  /** Where swarms are saved across restarts; null: not saved. */
+  stateFile: string | null;
+  /** Seconds between state saves (also saved on SIGTERM/SIGINT). */
+  stateInterval: number;
 }
 
 export const DEFAULT_OPTIONS: Readonly<TrackerOptions> = {
@@ -66,6 +85,12 @@ export const DEFAULT_OPTIONS: Readonly<TrackerOptions> = {
   webHttpPort: 80,
   webHttpsPort: null,
   webRedirectHttp: false,
+  // A flood of distinct info_hashes costs ~300 bytes per torrent: 500,000 bounds it near 150 MiB.
+  maxTorrents: 500_000,
+  maxConnections: 8192,
+  trustProxy: [],
+  stateFile: null,
+  stateInterval: 300,
 };
 
 /** A bad option: `flag` names it as the operator typed it. */
@@ -99,6 +124,11 @@ const FLAGS: Record<keyof TrackerOptions, string> = {
   webHttpPort: '--web-http-port',
   webHttpsPort: '--web-https-port',
   webRedirectHttp: '--web-redirect-http',
+  maxTorrents: '--max-torrents',
+  maxConnections: '--max-connections',
+  trustProxy: '--trust-proxy',
+  stateFile: '--state-file',
+  stateInterval: '--state-interval',
 };
 
 export function flagOf(key: keyof TrackerOptions): string {
@@ -153,6 +183,10 @@ export function resolveOptions(input: Partial<TrackerOptions>): TrackerOptions {
   checkInteger('peerTtl', o.peerTtl, 1, 7 * DAY);
   checkInteger('maxPeers', o.maxPeers, 0, 10_000);
   checkInteger('maxScrapeHashes', o.maxScrapeHashes, 1, 10_000);
+  checkInteger('maxTorrents', o.maxTorrents, 1, 100_000_000);
+  checkInteger('maxConnections', o.maxConnections, 1, 1_000_000);
+  checkInteger('stateInterval', o.stateInterval, 1, DAY);
+  for (const cidr of o.trustProxy) parseCidr(cidr);
   return o;
 }
 

@@ -12,9 +12,11 @@ import { StatsCollector } from '../stats/collector.js';
 import { createStatsHandler, type AnnounceUrls } from '../stats/server.js';
 import { VERSION } from '../version.js';
 import { systemClock, type Clock } from './clock.js';
-import { domainHost, flagOf, resolveOptions, type TrackerOptions } from './config.js';
+import { ConfigError, domainHost, flagOf, resolveOptions, type TrackerOptions } from './config.js';
 import { ConnectionIds } from './connection-id.js';
 import { createHttpHandler, createRedirectHandler } from './http.js';
+import { ClientAddressResolver } from './client-address.js';
+import { loadState, saveState, type LoadResult } from './state-file.js';
 import { createLogger, RateLimitedWarnings, type Logger } from './log.js';
 import { MemoryStore } from './memory-store.js';
 import { TrackerService } from './service.js';
@@ -42,7 +44,33 @@ export interface TrackerDeps {
   store?: SwarmStore;
   /** How often to look for a renewed certificate on disk. */
   certWatchIntervalMs?: number;
+  /** HTTP timeouts (tests shorten them). */
+  http?: Partial<HttpLimits>;
 }
+
+export interface HttpLimits {
+  /** Whole request headers must arrive within this (slowloris). */
+  headersTimeoutMs: number;
+  /** The whole request must arrive within this. */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** A connection with no traffic at all is closed after this. */
+  idleTimeoutMs: number;
+  /** How often the timeouts above are enforced. */
+  checkIntervalMs: number;
+  /** On shutdown, how long in-flight requests may take before connections are cut. */
+  drainMs: number;
+}
+
+export const HTTP_LIMITS: Readonly<HttpLimits> = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 15_000,
+  keepAliveTimeoutMs: 30_000,
+  idleTimeoutMs: 30_000,
+  checkIntervalMs: 1_000,
+  drainMs: 3_000,
+};
 
 export interface RunningTracker {
   readonly options: TrackerOptions;
@@ -53,6 +81,8 @@ export interface RunningTracker {
   port(protocol: ListenerKind, family?: 4 | 6): number;
   /** One complete sweeper pass now (tests; the timer does it in slices). */
   sweepAll(): Promise<number>;
+  /** Writes the --state-file now. */
+  saveState(): Promise<void>;
   /** Loads --cert/--key again (SIGHUP); false when it failed or there is no TLS. */
   reloadCertificates(): boolean;
   close(): Promise<void>;
@@ -124,13 +154,70 @@ function portSuffix(port: number, defaultPort: number): string {
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
+interface Persistence {
+  save(reason: string): Promise<void>;
+  /** Stops the timer; saves a last time unless told not to. */
+  stop(finalSave?: boolean): Promise<void>;
+}
+
+/** Loads --state-file now, then saves it every `intervalS` seconds and on stop. */
+function startPersistence(path: string, store: SwarmStore, clock: Clock, logger: Logger, intervalS: number): Persistence {
+  if (!(store instanceof MemoryStore)) throw new ConfigError('--state-file', 'only the in-memory store can be saved to a file');
+  let loaded: LoadResult;
+  try {
+    loaded = loadState(path, store, clock.now());
+  } catch (err) {
+    throw new ConfigError('--state-file', `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  if (loaded.missing) logger.info({ stateFile: path }, 'no state file yet: starting with empty swarms');
+  else if (loaded.setAsideTo !== null) {
+    logger.error(
+      { stateFile: path, setAsideTo: loaded.setAsideTo, torrents: loaded.torrents, peers: loaded.peers, badLines: loaded.badLines, truncated: loaded.damaged },
+      'state file damaged: its good part was loaded and the file set aside',
+    );
+  } else logger.info({ stateFile: path, torrents: loaded.torrents, peers: loaded.peers }, 'swarms loaded from the state file');
+
+  let saving: Promise<void> | null = null;
+  const save = (reason: string): Promise<void> => {
+    // One save at a time: a second request waits for the one under way, then saves again.
+    const run = async (): Promise<void> => {
+      const started = Date.now();
+      try {
+        const r = await saveState(path, store, clock.now());
+        logger.info({ stateFile: path, reason, torrents: r.torrents, bytes: r.bytes, ms: Date.now() - started }, 'state saved');
+      } catch (err) {
+        logger.error({ stateFile: path, err: (err as Error).message }, 'state save failed; the previous snapshot is unchanged');
+      }
+    };
+    saving = (saving ?? Promise.resolve()).then(run);
+    const mine = saving;
+    void mine.then(() => {
+      if (saving === mine) saving = null;
+    });
+    return mine;
+  };
+  const timer = setInterval(() => void save('interval'), intervalS * 1000);
+  timer.unref();
+  return {
+    save,
+    async stop(finalSave = true) {
+      clearInterval(timer);
+      if (finalSave) await save('shutdown');
+      else await saving;
+    },
+  };
+}
+
 export async function startTracker(input: Partial<TrackerOptions> = {}, deps: TrackerDeps = {}): Promise<RunningTracker> {
   const options = resolveOptions(input);
   const tls: TlsMaterial | null = options.cert !== null && options.key !== null ? loadTlsMaterial(options.cert, options.key) : null;
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? createLogger(options.verbose);
   const warnings = new RateLimitedWarnings(logger, clock);
-  const store = deps.store ?? new MemoryStore({ peerTtl: options.peerTtl });
+  const store = deps.store ?? new MemoryStore({ peerTtl: options.peerTtl, maxTorrents: options.maxTorrents });
+  const limits: HttpLimits = { ...HTTP_LIMITS, ...deps.http };
+  const persistence = options.stateFile === null ? null : startPersistence(options.stateFile, store, clock, logger, options.stateInterval);
+  const clients = new ClientAddressResolver(options.trustProxy);
   const service = new TrackerService(store, options, clock);
   const stats = new StatsCollector(clock);
   const connectionIds = new ConnectionIds(clock);
@@ -141,7 +228,7 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
   const servers: Server[] = [];
   const sockets: Socket[] = [];
   const trackerHandler = (protocol: 'http' | 'https'): Handler =>
-    createHttpHandler({ protocol, service, stats, trackerId: options.trackerId, logger, warnings, verbose: options.verbose });
+    createHttpHandler({ protocol, service, stats, trackerId: options.trackerId, logger, warnings, verbose: options.verbose, clients });
   const domain = domainHost(options.domain);
   // Filled in once every listener is bound (ephemeral ports are known then).
   const announceUrls: AnnounceUrls = { udp: null, https: null, http: null };
@@ -157,14 +244,23 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
     announceUrls,
   });
 
+  /**
+   * Stops accepting, lets requests already in flight be answered (idle
+   * keep-alive connections close at once), and cuts what is left after
+   * limits.drainMs.
+   */
   const closeAll = async (): Promise<void> => {
     reloader?.stop();
     await Promise.all([
       ...servers.map(
         (s) =>
           new Promise<void>((resolve) => {
-            s.close(() => resolve());
-            s.closeAllConnections();
+            const cut = setTimeout(() => s.closeAllConnections(), limits.drainMs);
+            s.close(() => {
+              clearTimeout(cut);
+              resolve();
+            });
+            s.closeIdleConnections();
           }),
       ),
       ...sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
@@ -172,10 +268,19 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
   };
 
   const serveTcp = async (kind: ListenerKind, port: number, address: string, family: 4 | 6, handler: Handler): Promise<void> => {
-    const serverOptions = { requestTimeout: 15_000, headersTimeout: 10_000, keepAliveTimeout: 30_000 };
+    const serverOptions = {
+      requestTimeout: limits.requestTimeoutMs,
+      headersTimeout: limits.headersTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      connectionsCheckingInterval: limits.checkIntervalMs,
+      // Request line and headers together; more is answered 431 by the parser.
+      maxHeaderSize: 16 * 1024,
+    };
     const secure = kind === 'https' || kind === 'web-https';
     const server: Server = secure ? createHttpsServer({ ...serverOptions, cert: tls!.cert, key: tls!.key }, handler) : createHttpServer(serverOptions, handler);
     if (secure) reloader!.add(server as unknown as TlsServer);
+    server.maxConnections = options.maxConnections;
+    server.setTimeout(limits.idleTimeoutMs, (socket) => socket.destroy());
     server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
       warnings.warn({ code: err.code, listener: kind }, 'malformed http request');
       if (!socket.writable || err.code === 'ECONNRESET') {
@@ -216,6 +321,7 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
     }
   } catch (err) {
     await closeAll();
+    await persistence?.stop(false);
     throw err;
   }
   const udpPort = firstPort('udp');
@@ -255,7 +361,12 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
     async close() {
       clearInterval(sweeper);
       await closeAll();
+      await persistence?.stop();
       logger.info('stopped');
+    },
+    async saveState() {
+      if (persistence === null) throw new Error('no --state-file');
+      await persistence.save('requested');
     },
   };
 }

@@ -6,10 +6,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { decode, toLoggable } from '../protocol/bencode.js';
-import { isProtocolError } from '../protocol/errors.js';
+import { isProtocolError, ProtocolError } from '../protocol/errors.js';
 import { encodeAnnounceReply, encodeFailure, encodeScrapeReply, parseAnnounceQuery, parseScrapeQuery } from '../protocol/http.js';
 import { ipToBytes } from '../protocol/peers.js';
 import type { Protocol, StatsCollector } from '../stats/collector.js';
+import type { ClientAddressResolver } from './client-address.js';
 import type { Logger, RateLimitedWarnings } from './log.js';
 import { whenReady, type TrackerService } from './service.js';
 
@@ -22,7 +23,11 @@ export interface HttpFrontendContext {
   logger: Logger;
   warnings: RateLimitedWarnings;
   verbose: boolean;
+  clients: ClientAddressResolver;
 }
+
+/** Longest request line target accepted (a 74-hash scrape is about 5 KiB). */
+export const MAX_REQUEST_TARGET = 8192;
 
 /** gzip is used only when the client accepts it (and not with q=0). */
 export function acceptsGzip(header: string | undefined): boolean {
@@ -55,7 +60,7 @@ function send(res: ServerResponse, status: number, body: Buffer, gzip: boolean):
 }
 
 export function createHttpHandler(ctx: HttpFrontendContext): (req: IncomingMessage, res: ServerResponse) => void {
-  const { protocol, service, stats, logger, warnings, verbose } = ctx;
+  const { protocol, service, stats, logger, warnings, verbose, clients } = ctx;
 
   function reply(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
     if (verbose) logger.debug({ url: req.url, remote: req.socket.remoteAddress, response: toLoggable(decode(body)) }, 'http reply');
@@ -65,6 +70,7 @@ export function createHttpHandler(ctx: HttpFrontendContext): (req: IncomingMessa
 
   function failure(req: IncomingMessage, res: ServerResponse, err: unknown): void {
     if (isProtocolError(err)) {
+      if (err.code === 'torrent_limit') stats.refusal();
       warnings.warn({ remote: req.socket.remoteAddress, url: req.url?.slice(0, 512), code: err.code }, `bad request: ${err.message}`);
       reply(req, res, encodeFailure(err.message));
     } else {
@@ -79,6 +85,11 @@ export function createHttpHandler(ctx: HttpFrontendContext): (req: IncomingMessa
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     const query = q < 0 ? '' : url.slice(q + 1);
+    if (url.length > MAX_REQUEST_TARGET) {
+      // Refused before any parsing: no tracker request needs this much.
+      send(res, 414, Buffer.from('request target too long\n'), false);
+      return;
+    }
     const isAnnounce = path === '/announce';
     if (!isAnnounce && path !== '/scrape') {
       send(res, 404, Buffer.from('not found: the tracker answers /announce and /scrape\n'), false);
@@ -91,9 +102,10 @@ export function createHttpHandler(ctx: HttpFrontendContext): (req: IncomingMessa
     }
     if (verbose) logger.debug({ url, remote: req.socket.remoteAddress, headers: req.headers }, 'http request');
     try {
-      const ipBytes = ipToBytes(req.socket.remoteAddress ?? '');
+      const clientIp = clients.resolve(req.socket.remoteAddress ?? '', req.headers);
+      const ipBytes = clientIp === null ? null : ipToBytes(clientIp);
       if (ipBytes === null) {
-        failure(req, res, new Error(`unusable remote address ${String(req.socket.remoteAddress)}`));
+        failure(req, res, new ProtocolError('cannot tell the client\'s address (X-Forwarded-For from a trusted proxy is malformed)', 'bad_forwarded_for'));
         return;
       }
       if (isAnnounce) {

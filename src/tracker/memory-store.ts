@@ -68,6 +68,19 @@ function listFor(addr: string, seeder: boolean): number {
 }
 
 const NO_PEERS: readonly PeerEntry[] = [];
+
+export interface SavedPeer {
+  peerId: string;
+  addr: string;
+  last: number;
+  seeder: boolean;
+}
+
+export interface SavedTorrent {
+  infoHash: string;
+  downloaded: number;
+  peers: SavedPeer[];
+}
 const TOP_SWARMS = 10;
 
 export interface MemoryStoreOptions {
@@ -75,12 +88,15 @@ export interface MemoryStoreOptions {
   peerTtl: number;
   /** Source of randomness in [0, 1), for peer selection. */
   random?: () => number;
+  /** Most torrents held (default: no limit). */
+  maxTorrents?: number;
 }
 
 export class MemoryStore implements SwarmStore {
   private readonly torrents = new Map<string, Torrent>();
   private readonly peerTtl: number;
   private readonly random: () => number;
+  private readonly maxTorrents: number;
   private sweepCursor: Iterator<[string, Torrent]> | null = null;
   /** Live peers and seeders by last announce; live torrents by newest announce. */
   private readonly livePeers: LiveCounter;
@@ -92,15 +108,17 @@ export class MemoryStore implements SwarmStore {
   constructor(options: MemoryStoreOptions) {
     this.peerTtl = options.peerTtl;
     this.random = options.random ?? Math.random;
+    this.maxTorrents = options.maxTorrents ?? Infinity;
     this.livePeers = new LiveCounter(options.peerTtl);
     this.liveSeeders = new LiveCounter(options.peerTtl);
     this.liveTorrents = new LiveCounter(options.peerTtl);
   }
 
-  announce(input: StoreAnnounce, now: number): AnnounceOutcome {
+  announce(input: StoreAnnounce, now: number): AnnounceOutcome | null {
     let torrent = this.torrents.get(input.infoHash);
     if (torrent === undefined) {
       if (input.event === 'stopped') return { complete: 0, incomplete: 0, downloaded: 0, peers: NO_PEERS };
+      if (this.torrents.size >= this.maxTorrents) return null;
       torrent = new Torrent();
       this.torrents.set(input.infoHash, torrent);
     } else {
@@ -207,6 +225,37 @@ export class MemoryStore implements SwarmStore {
 
   topSwarms(): readonly SwarmSummary[] {
     return this.top;
+  }
+
+  /** Every torrent with its peers, for the state file (peers oldest first). */
+  *exportTorrents(): Generator<SavedTorrent> {
+    for (const [infoHash, torrent] of this.torrents) {
+      const peers: SavedPeer[] = [];
+      for (let p = torrent.oldest; p !== null; p = p.newer) peers.push({ peerId: p.peerId, addr: p.addr, last: p.last, seeder: isSeederList(p.list) });
+      yield { infoHash, downloaded: torrent.downloaded, peers };
+    }
+  }
+
+  /** Restores a saved torrent, leaving out peers past their TTL; returns the peers kept. */
+  importTorrent(saved: SavedTorrent, now: number): number {
+    const live = saved.peers.filter((p) => p.last > now - this.peerTtl && p.last <= now).sort((a, b) => a.last - b.last);
+    // A torrent with no live peer is not kept, as at run time.
+    if (live.length === 0 || this.torrents.has(saved.infoHash)) return 0;
+    const torrent = new Torrent();
+    torrent.downloaded = saved.downloaded;
+    this.torrents.set(saved.infoHash, torrent);
+    for (const s of live) {
+      const key = s.addr.length === 6 ? s.peerId : s.peerId + '6';
+      if (torrent.peers.has(key)) continue;
+      const peer: StoredPeer = { addr: s.addr, peerId: s.peerId, key, last: s.last, list: 0, idx: 0, older: null, newer: null };
+      torrent.peers.set(key, peer);
+      this.addToList(torrent, peer, listFor(s.addr, s.seeder));
+      this.append(torrent, peer);
+      this.livePeers.add(s.last, now);
+      if (s.seeder) this.liveSeeders.add(s.last, now);
+    }
+    this.liveTorrents.add(torrent.newest!.last, now);
+    return torrent.peers.size;
   }
 
   /** Keeps the TOP_SWARMS largest swarms seen in this pass, largest first. */

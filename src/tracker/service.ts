@@ -51,14 +51,17 @@ export class TrackerService {
       },
       this.clock.now(),
     );
-    return whenReady(outcome, (o) => ({
-      complete: o.complete,
-      incomplete: o.incomplete,
-      downloaded: o.downloaded,
-      peers: o.peers,
-      interval: this.options.interval,
-      minInterval: this.options.minInterval,
-    }));
+    return whenReady(outcome, (o) => {
+      if (o === null) throw new ProtocolError('this tracker is full: it takes no new torrents now', 'torrent_limit');
+      return {
+        complete: o.complete,
+        incomplete: o.incomplete,
+        downloaded: o.downloaded,
+        peers: o.peers,
+        interval: this.options.interval,
+        minInterval: this.options.minInterval,
+      };
+    });
   }
 
   /**

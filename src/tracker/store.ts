@@ -38,7 +38,8 @@ export interface SwarmSummary extends SwarmCounts {
 }
 
 export interface SwarmStore {
-  announce(input: StoreAnnounce, now: number): MaybePromise<AnnounceOutcome>;
+  /** null: refused, the announce would add a torrent beyond the store's limit. */
+  announce(input: StoreAnnounce, now: number): MaybePromise<AnnounceOutcome | null>;
   /** Counts for each hash, in the order asked (zeros for unknown torrents). */
   scrape(infoHashes: readonly string[], now: number): MaybePromise<ScrapeFile[]>;
   /** Counts for every torrent. */

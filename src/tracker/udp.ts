@@ -49,13 +49,23 @@ export function attachUdpHandler(socket: Socket, ctx: UdpFrontendContext): void 
     }
   }
 
-  function fail(err: unknown, rinfo: RemoteInfo, transactionId: number | null): void {
+  /**
+   * An error reply never outgrows the request: the sender may not have proven
+   * it receives at its address, and the tracker must not amplify a spoofed flood.
+   */
+  function sendError(transactionId: number, message: string, rinfo: RemoteInfo, requestSize: number): void {
+    const reply = encodeErrorResponse(transactionId, message);
+    send(reply.length > requestSize ? reply.subarray(0, Math.max(8, requestSize)) : reply, rinfo);
+  }
+
+  function fail(err: unknown, rinfo: RemoteInfo, transactionId: number | null, requestSize: number): void {
     if (isProtocolError(err)) {
+      if (err.code === 'torrent_limit') stats.refusal();
       warnings.warn({ remote: rinfo.address, code: err.code }, `bad udp request: ${err.message}`);
-      if (transactionId !== null) send(encodeErrorResponse(transactionId, err.message), rinfo);
+      if (transactionId !== null) sendError(transactionId, err.message, rinfo, requestSize);
     } else {
       logger.error({ err, remote: rinfo.address }, 'internal error handling a udp packet');
-      if (transactionId !== null) send(encodeErrorResponse(transactionId, 'internal tracker error'), rinfo);
+      if (transactionId !== null) sendError(transactionId, 'internal tracker error', rinfo, requestSize);
     }
   }
 
@@ -85,10 +95,10 @@ export function attachUdpHandler(socket: Socket, ctx: UdpFrontendContext): void 
               stats.scrape('udp', ipBytes);
               send(encodeScrapeResponse(tx, files), rinfo);
             });
-      if (done instanceof Promise) done.catch((err: unknown) => fail(err, rinfo, tx));
+      if (done instanceof Promise) done.catch((err: unknown) => fail(err, rinfo, tx, msg.length));
     } catch (err) {
       if (err instanceof UdpRequestError) transactionId = err.transactionId;
-      fail(err, rinfo, transactionId);
+      fail(err, rinfo, transactionId, msg.length);
     }
   });
 }
