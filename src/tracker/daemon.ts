@@ -6,7 +6,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { isIPv6, type AddressInfo } from 'node:net';
+import { isIPv6, Server as NetServer, type AddressInfo } from 'node:net';
 import type { Server as TlsServer } from 'node:tls';
 import { StatsCollector } from '../stats/collector.js';
 import { createStatsHandler, type AnnounceUrls } from '../stats/server.js';
@@ -16,7 +16,7 @@ import { ConfigError, domainHost, flagOf, resolveOptions, type TrackerOptions } 
 import { ConnectionIds } from './connection-id.js';
 import { createHttpHandler, createRedirectHandler } from './http.js';
 import { ClientAddressResolver } from './client-address.js';
-import { loadState, saveState, type LoadResult } from './state-file.js';
+import { loadState, removeStaleTemporaries, saveState, type LoadResult } from './state-file.js';
 import { createLogger, RateLimitedWarnings, type Logger } from './log.js';
 import { MemoryStore } from './memory-store.js';
 import { TrackerService } from './service.js';
@@ -28,6 +28,9 @@ import { attachUdpHandler } from './udp.js';
 export const SWEEP_TORRENTS_PER_TICK = 2000;
 export const SWEEP_TICK_MS = 1000;
 export const CERT_WATCH_INTERVAL_MS = 10_000;
+/** On shutdown, how long connections that have sent nothing yet may still send their request. */
+const DRAIN_LINGER_MS = 500;
+const netServerClose = NetServer.prototype.close;
 
 export type ListenerKind = 'http' | 'https' | 'udp' | 'web-http' | 'web-https';
 
@@ -165,6 +168,7 @@ function startPersistence(path: string, store: SwarmStore, clock: Clock, logger:
   if (!(store instanceof MemoryStore)) throw new ConfigError('--state-file', 'only the in-memory store can be saved to a file');
   let loaded: LoadResult;
   try {
+    removeStaleTemporaries(path);
     loaded = loadState(path, store, clock.now());
   } catch (err) {
     throw new ConfigError('--state-file', `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
@@ -245,22 +249,29 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
   });
 
   /**
-   * Stops accepting, lets requests already in flight be answered (idle
-   * keep-alive connections close at once), and cuts what is left after
-   * limits.drainMs.
+   * Stops accepting, answers every request already received (with
+   * `Connection: close`), gives connections that are open but not yet read a
+   * moment to send their request, closes idle ones, and cuts whatever is
+   * left after limits.drainMs.
    */
+  let draining = false;
+  let cutRequests = 0;
   const closeAll = async (): Promise<void> => {
+    draining = true;
     reloader?.stop();
     await Promise.all([
       ...servers.map(
         (s) =>
           new Promise<void>((resolve) => {
+            const linger = setTimeout(() => s.closeIdleConnections(), DRAIN_LINGER_MS);
             const cut = setTimeout(() => s.closeAllConnections(), limits.drainMs);
-            s.close(() => {
+            // net.Server#close only stops accepting; http.Server#close would also drop
+            // connections whose request is on its way but not yet read.
+            netServerClose.call(s, () => {
+              clearTimeout(linger);
               clearTimeout(cut);
-              resolve();
+              s.close(() => resolve()); // clears http's own timers; the server is already closed
             });
-            s.closeIdleConnections();
           }),
       ),
       ...sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
@@ -280,6 +291,14 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
     const server: Server = secure ? createHttpsServer({ ...serverOptions, cert: tls!.cert, key: tls!.key }, handler) : createHttpServer(serverOptions, handler);
     if (secure) reloader!.add(server as unknown as TlsServer);
     server.maxConnections = options.maxConnections;
+    // While shutting down, every reply ends its connection.
+    server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
+      if (draining) res.shouldKeepAlive = false;
+      // A request received but never fully answered: reported when the tracker stops.
+      res.once('close', () => {
+        if (!res.writableFinished) cutRequests++;
+      });
+    });
     server.setTimeout(limits.idleTimeoutMs, (socket) => socket.destroy());
     server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
       warnings.warn({ code: err.code, listener: kind }, 'malformed http request');
@@ -362,7 +381,7 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
       clearInterval(sweeper);
       await closeAll();
       await persistence?.stop();
-      logger.info('stopped');
+      logger.info({ cutRequests }, 'stopped');
     },
     async saveState() {
       if (persistence === null) throw new Error('no --state-file');

@@ -5,7 +5,7 @@
  * Saving writes a temporary file, fsyncs it, renames it over the old one and
  * fsyncs the folder: a crash mid-write leaves the previous snapshot whole.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { MemoryStore, SavedTorrent } from './memory-store.js';
@@ -100,6 +100,19 @@ export async function saveState(path: string, store: MemoryStore, now: number): 
     closeSync(dir);
   }
   return { torrents, bytes };
+}
+
+/** Removes temporary files that a crash during a save left behind. */
+export function removeStaleTemporaries(path: string): number {
+  const prefix = `${basename(path)}.tmp-`;
+  let removed = 0;
+  for (const name of readdirSync(dirname(path))) {
+    if (name.startsWith(prefix) && name !== `${prefix}${process.pid}`) {
+      rmSync(`${dirname(path)}/${name}`, { force: true });
+      removed++;
+    }
+  }
+  return removed;
 }
 
 export interface LoadResult {

@@ -1,0 +1,160 @@
+/** --state-file: swarms survive restarts; damage and crashes never lose the good part. */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, test } from 'node:test';
+import { percentEncode } from '../src/protocol/http.js';
+import { MemoryStore } from '../src/tracker/memory-store.js';
+import { loadState, saveState } from '../src/tracker/state-file.js';
+import { asDict, httpGet, id20, trackerGet, waitFor } from './helpers.js';
+
+const BIN = fileURLToPath(new URL('../bin/wildkat-tracker', import.meta.url));
+const NOW = 1_800_000_000;
+
+function addr(i: number): string {
+  return String.fromCharCode(10, (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff, 0x1a, 0xe1);
+}
+
+function filled(torrents: number, peersEach: number, now = NOW): MemoryStore {
+  const store = new MemoryStore({ peerTtl: 3600 });
+  for (let t = 0; t < torrents; t++) {
+    for (let p = 0; p < peersEach; p++) {
+      store.announce({ infoHash: id20(`t${t}`), peerId: id20(`p${p}`), addr: addr(t * peersEach + p), seeder: p % 3 === 0, event: p === 0 ? 'completed' : 'started', numwant: 0 }, now - p);
+    }
+  }
+  return store;
+}
+
+describe('state file format', () => {
+  test('save then load gives the same swarms; expired peers are left out', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wildkat-state-'));
+    try {
+      const path = join(dir, 'state.jsonl');
+      const store = filled(20, 10);
+      const saved = await saveState(path, store, NOW);
+      assert.equal(saved.torrents, 20);
+      const back = new MemoryStore({ peerTtl: 3600 });
+      const loaded = loadState(path, back, NOW + 10);
+      assert.deepEqual(loaded, { missing: false, torrents: 20, peers: 200, badLines: 0, damaged: false, setAsideTo: null });
+      const hashes = Array.from({ length: 20 }, (_, t) => id20(`t${t}`));
+      assert.deepEqual(back.scrape(hashes, NOW + 10), store.scrape(hashes, NOW + 10));
+      assert.deepEqual(back.totals(NOW + 10), store.totals(NOW + 10));
+      // An hour later, everything has expired: nothing comes back.
+      const late = new MemoryStore({ peerTtl: 3600 });
+      assert.equal(loadState(path, late, NOW + 3600).peers, 0);
+      assert.equal(loadState(join(dir, 'none'), late, NOW).missing, true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a truncated or damaged file is used as far as it is good, then set aside', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wildkat-state-'));
+    try {
+      const path = join(dir, 'state.jsonl');
+      await saveState(path, filled(10, 5), NOW);
+      const full = readFileSync(path, 'utf8');
+      // Cut in the middle of the 7th torrent line.
+      const lines = full.split('\n');
+      truncateSync(path, lines.slice(0, 7).join('\n').length + 20);
+      const store = new MemoryStore({ peerTtl: 3600 });
+      const r = loadState(path, store, NOW);
+      assert.equal(r.damaged, true);
+      assert.equal(r.torrents, 6, 'the six whole torrent lines');
+      assert.equal(r.peers, 30);
+      assert.equal(r.badLines, 1);
+      assert.ok(r.setAsideTo !== null && existsSync(r.setAsideTo));
+      assert.equal(existsSync(path), false, 'the next save starts a new file; the damaged one is kept aside');
+
+      writeFileSync(path, 'garbage\n\x00\x01{"h":1}\n');
+      const g = loadState(path, new MemoryStore({ peerTtl: 3600 }), NOW);
+      assert.equal(g.damaged, true);
+      assert.equal(g.peers, 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+function startDaemon(args: string[]): { child: ChildProcess; output: () => string } {
+  const child = spawn(process.execPath, [BIN, '--host', '127.0.0.1', '--web-http-port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  return { child, output: () => out };
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+}
+
+function port(): number {
+  return 20_000 + Math.floor(Math.random() * 40_000);
+}
+
+describe('state across restarts of the daemon', () => {
+  test('1,000 peers across 100 torrents: SIGTERM, restart, identical scrape counts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wildkat-restart-'));
+    const state = join(dir, 'state.jsonl');
+    const p = port();
+    const args = ['--http-port', String(p), '--udp-port', '0', '--state-file', state, '--max-scrape-hashes', '100'];
+    const hashes = Array.from({ length: 100 }, (_, t) => id20(`torrent${t}`));
+    const scrapeAll = async (): Promise<string> => {
+      const reply = await trackerGet(p, `/scrape?${hashes.map((h) => `info_hash=${percentEncode(h)}`).join('&')}`);
+      const files = asDict(reply.get('files'));
+      return JSON.stringify(hashes.map((h) => [...asDict(files.get(h)).entries()]));
+    };
+    let run = startDaemon(args);
+    try {
+      await waitFor(async () => (await httpGet(p, '/scrape').catch(() => null)) !== null, 10_000, 'the daemon');
+      for (let t = 0; t < 100; t++) {
+        await Promise.all(
+          Array.from({ length: 10 }, (_, i) =>
+            httpGet(p, `/announce?info_hash=${percentEncode(hashes[t]!)}&peer_id=${percentEncode(id20(`peer${i}`))}&port=${7000 + i}&left=${i < 3 ? 0 : 100}${i === 0 ? '&event=completed' : ''}`),
+          ),
+        );
+      }
+      const before = await scrapeAll();
+      run.child.kill('SIGTERM');
+      assert.equal(await exited(run.child), 0);
+      assert.match(run.output(), /"torrents":100,.*"msg":"state saved"/);
+      run = startDaemon(args);
+      await waitFor(async () => (await httpGet(p, '/scrape').catch(() => null)) !== null, 10_000, 'the restarted daemon');
+      assert.match(run.output(), /"torrents":100,"peers":1000,"msg":"swarms loaded from the state file"/);
+      assert.equal(await scrapeAll(), before);
+      const stats = JSON.parse(before) as [string, number][][];
+      assert.deepEqual(stats[0], [['complete', 3], ['downloaded', 1], ['incomplete', 7]]);
+    } finally {
+      if (run.child.exitCode === null) run.child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('kill -9 while a snapshot is being written leaves the previous snapshot whole', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wildkat-crash-'));
+    const state = join(dir, 'state.jsonl');
+    try {
+      // A large state makes every save take a while: 4,000 torrents × 50 peers.
+      await saveState(state, filled(4000, 50, Math.floor(Date.now() / 1000)), Math.floor(Date.now() / 1000));
+      for (let round = 0; round < 4; round++) {
+        const run = startDaemon(['--http-port', '0', '--udp-port', String(port()), '--state-file', state, '--state-interval', '1']);
+        await waitFor(() => /"msg":"listening"/.test(run.output()), 20_000, 'the daemon');
+        // Kill it while the temporary file of a save (one a second, ~200 ms each) is being written.
+        const tmp = `${state}.tmp-${run.child.pid}`;
+        await waitFor(() => existsSync(tmp), 10_000, 'a save in progress');
+        run.child.kill('SIGKILL');
+        await exited(run.child);
+        const check = loadState(state, new MemoryStore({ peerTtl: 3600 }), Math.floor(Date.now() / 1000));
+        assert.equal(check.damaged, false, `round ${round}: the snapshot is whole`);
+        assert.equal(check.peers, 200_000, `round ${round}`);
+      }
+      assert.ok(readdirSync(dir).every((f) => !f.includes('damaged')));
+      assert.ok(readdirSync(dir).some((f) => f.includes('.tmp-')), 'the interrupted writes left their temporary files, not the snapshot');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
