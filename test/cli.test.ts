@@ -9,7 +9,7 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { percentEncode } from '../src/protocol/http.js';
-import { asBytes, asDict, httpGet, httpsGet, id20, makeCert, servedFingerprint, waitFor, WAIT_MS } from './helpers.js';
+import { asBytes, asDict, httpGet, httpsGet, id20, makeCert, servedFingerprint, waitFor, WAIT_MS, randomPort } from './helpers.js';
 
 const BIN = fileURLToPath(new URL('../bin/wildkat-tracker', import.meta.url));
 
@@ -18,16 +18,9 @@ function run(args: string[]): { status: number | null; stderr: string } {
   return { status: r.status, stderr: r.stderr };
 }
 
-/** A port that was free a moment ago (the CLI treats 0 as "disabled", not "any"). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
+/** A port for the CLI (which takes 0 as "disabled"), outside the ephemeral range. */
+async function freePort(): Promise<number> {
+  return randomPort();
 }
 
 test('invalid values: one line naming the flag, exit 2', () => {

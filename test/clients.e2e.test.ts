@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -17,7 +16,7 @@ import { decode } from '../src/protocol/bencode.js';
 import { percentEncode } from '../src/protocol/http.js';
 import { startTracker, type RunningTracker } from '../src/tracker/daemon.js';
 import { aria2, qbittorrent, transmission, type ClientOptions, type ClientRun } from './e2e-clients.js';
-import { asDict, trackerGet } from './helpers.js';
+import { asDict, randomPort, trackerGet } from './helpers.js';
 
 const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const inCi = process.env['CI'] !== undefined;
@@ -28,17 +27,6 @@ const skip = missing.length > 0 && !inCi ? `not installed: ${missing.join(', ')}
 const hasLoopback6 = Object.values(networkInterfaces()).some((list) => list?.some((i) => i.family === 'IPv6' && i.address === '::1'));
 const TRANSFER_WAIT_MS = 90_000;
 const FILE_SIZE = 3 * 1024 * 1024;
-
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, host, () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** The info_hash of a .torrent file: SHA-1 of its bencoded `info` dictionary, as stored. */
 function infoHash(torrent: Buffer): string {
@@ -95,19 +83,19 @@ describe('real BitTorrent clients through wildkat-tracker', { skip, concurrency:
         execFileSync('mktorrent', ['-p', '-a', announceUrl, '-l', '18', '-o', torrentPath, join(seedDir, 'payload.bin')], { stdio: 'ignore' });
         const hash = infoHash(readFileSync(torrentPath));
 
-        const options = async (seeding: boolean, name: string): Promise<ClientOptions> => ({
+        const options = (seeding: boolean, name: string): ClientOptions => ({
           torrent: torrentPath,
           dir: seeding ? seedDir : leechDir,
           home: join(dir, `home-${name}`),
-          listenPort: await freePort(host),
-          extraPort: await freePort('127.0.0.1'),
+          listenPort: randomPort(),
+          extraPort: randomPort(),
           seeding,
           family: c.family,
         });
-        clients.push(c.seeder(await options(true, 'seeder')));
+        clients.push(c.seeder(options(true, 'seeder')));
         // The seeder announces first (Transmission must be known before the other connects in).
         await new Promise((r) => setTimeout(r, 3000));
-        clients.push(c.leecher(await options(false, 'leecher')));
+        clients.push(c.leecher(options(false, 'leecher')));
 
         const target = join(leechDir, 'payload.bin');
         const deadline = Date.now() + TRANSFER_WAIT_MS;

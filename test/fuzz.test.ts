@@ -27,7 +27,7 @@ import {
   encodeScrapeRequest,
   encodeScrapeResponse,
 } from '../src/protocol/udp.js';
-import { httpGet, id20, waitFor } from './helpers.js';
+import { httpGet, id20, randomPort, waitFor } from './helpers.js';
 
 const FULL = process.env['FUZZ_FULL'] === '1';
 const RUNS = FULL ? 5000 : 500;
@@ -177,7 +177,7 @@ const HTTP_REQUESTS = FULL ? 10_000 : 2_000;
 const RSS_BOUND_KB = 64 * 1024;
 
 test(`live fuzz: ${DATAGRAMS} UDP datagrams and ${HTTP_REQUESTS} malformed HTTP requests; the daemon survives`, { timeout: 300_000 }, async () => {
-  const port = 20_000 + Math.floor(Math.random() * 40_000);
+  const port = randomPort();
   const child = spawn(process.execPath, [BIN, '--host', '127.0.0.1', '--http-port', String(port), '--udp-port', String(port), '--web-http-port', '0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -50,12 +50,22 @@ export async function startTestTracker(options: Partial<TrackerOptions> = {}, de
 }
 
 /**
+ * A random port below Linux's ephemeral range (32768–60999): outgoing
+ * connections of other tests never hold it, so a daemon told to listen
+ * there (the CLI takes 0 as "disabled", not "any") finds it free unless
+ * another test picked the same number.
+ */
+export function randomPort(): number {
+  return 20_000 + Math.floor(Math.random() * 12_000);
+}
+
+/**
  * The tracker with HTTP and UDP on one port number (as with the default
  * 6969), which `--check` expects. Random ports; a taken one is retried.
  */
 export async function startTestTrackerSamePort(options: Partial<TrackerOptions> = {}): Promise<TestTracker> {
   for (let attempt = 0; ; attempt++) {
-    const port = 20_000 + Math.floor(Math.random() * 40_000);
+    const port = randomPort();
     try {
       return await startTestTracker({ ...options, httpPort: port, udpPort: port });
     } catch (err) {

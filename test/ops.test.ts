@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
-import { httpGet, waitFor } from './helpers.js';
+import { httpGet, randomPort, waitFor } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const UNIT = join(ROOT, 'systemd/wildkat-tracker.service');
@@ -165,7 +165,7 @@ describe('npm package', () => {
       assert.match(execFileSync(tracker, ['--help'], { encoding: 'utf8' }), /--http-port/);
       assert.equal(execFileSync(join(prefix, 'bin', 'wildkat-query'), ['--version'], { encoding: 'utf8' }).trim(), version.version);
       // A short start and stop.
-      const port = 20_000 + Math.floor(Math.random() * 40_000);
+      const port = randomPort();
       const child = spawn(tracker, ['--host', '127.0.0.1', '--http-port', String(port), '--udp-port', '0', '--web-http-port', '0'], { stdio: 'ignore' });
       try {
         await waitFor(async () => (await httpGet(port, '/scrape').catch(() => null)) !== null, 10_000, 'the installed tracker');

@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import { percentEncode } from '../src/protocol/http.js';
 import { MemoryStore } from '../src/tracker/memory-store.js';
 import { loadState, saveState } from '../src/tracker/state-file.js';
-import { asDict, httpGet, id20, trackerGet, waitFor } from './helpers.js';
+import { asDict, httpGet, id20, randomPort, trackerGet, waitFor } from './helpers.js';
 
 const BIN = fileURLToPath(new URL('../bin/wildkat-tracker', import.meta.url));
 const NOW = 1_800_000_000;
@@ -92,7 +92,7 @@ function exited(child: ChildProcess): Promise<number | null> {
 }
 
 function port(): number {
-  return 20_000 + Math.floor(Math.random() * 40_000);
+  return randomPort();
 }
 
 describe('state across restarts of the daemon', () => {
