@@ -27,6 +27,6 @@ test('ids from another secret, tampered ids and future times are refused', () =>
   const id = ids.issue(IP_A);
   id[7] = id[7]! ^ 1;
   assert.equal(ids.verify(id, IP_A), false);
-  const future = new ConnectionIds(new ManualClock(2_000_000), Buffer.alloc(32));
-  assert.equal(new ConnectionIds(clock, Buffer.alloc(32)).verify(future.issue(IP_A), IP_A), false);
+  const future = new ConnectionIds(new ManualClock(2_000_000), Buffer.alloc(8));
+  assert.equal(new ConnectionIds(clock, Buffer.alloc(8)).verify(future.issue(IP_A), IP_A), false);
 });

@@ -40,3 +40,12 @@ test('compact peers: 6 bytes IPv4, 18 bytes IPv6, IPv4 mapped for IPv6 clients',
   ]);
   assert.deepEqual(decodeCompactPeers(out4, 4), [{ ip: '10.0.0.1', port: 6881 }]);
 });
+
+test('dotted quads: exactly four parts of 0-255 without leading zeros', () => {
+  for (const bad of ['1.2.3', '1.2.3.4.5', '01.2.3.4', '1..3.4', '1.2.3.', '.1.2.3', '256.1.1.1', '1.2.3.4a', ' 1.2.3.4', '1.2.3.-4', '']) {
+    assert.equal(ipToBytes(bad), null, bad);
+  }
+  assert.equal(ipToBytes('0.0.0.0'), '\0\0\0\0');
+  assert.equal(ipToBytes('255.255.255.255'), '\xff\xff\xff\xff');
+  assert.equal(ipToBytes('10.200.3.45'), '\x0a\xc8\x03\x2d');
+});

@@ -4,7 +4,7 @@
  * that the store keeps strings, not small Buffers, and replies are assembled
  * by copying those bytes.
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv6 } from 'node:net';
 import { Address6 } from 'ip-address';
 
 export type Family = 4 | 6;
@@ -20,17 +20,33 @@ export interface PeerEntry {
   readonly peerId: string;
 }
 
+/** Dotted quad → 4 raw bytes, by char codes: this runs for every packet. */
 function parseIPv4(ip: string): string | null {
-  const parts = ip.split('.');
-  if (parts.length !== 4) return null;
-  let out = '';
-  for (const part of parts) {
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(part)) return null;
-    const n = Number(part);
-    if (n > 255) return null;
-    out += String.fromCharCode(n);
+  if (ip.length < 7 || ip.length > 15) return null;
+  let o0 = 0;
+  let o1 = 0;
+  let o2 = 0;
+  let dots = 0;
+  let part = 0;
+  let digits = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const ch = ip.charCodeAt(i);
+    if (ch === 0x2e) {
+      if (digits === 0 || dots === 3) return null;
+      if (dots === 0) o0 = part;
+      else if (dots === 1) o1 = part;
+      else o2 = part;
+      dots++;
+      part = 0;
+      digits = 0;
+      continue;
+    }
+    if (ch < 0x30 || ch > 0x39 || (digits > 0 && part === 0)) return null;
+    part = part * 10 + (ch - 0x30);
+    if (part > 255) return null;
+    digits++;
   }
-  return out;
+  return dots === 3 && digits > 0 ? String.fromCharCode(o0, o1, o2, part) : null;
 }
 
 /**
@@ -39,7 +55,8 @@ function parseIPv4(ip: string): string | null {
  * Returns null for anything that is not an IP address.
  */
 export function ipToBytes(ip: string): string | null {
-  if (isIPv4(ip)) return parseIPv4(ip);
+  const v4 = parseIPv4(ip);
+  if (v4 !== null) return v4;
   if (!isIPv6(ip)) return null;
   const zone = ip.indexOf('%');
   const address = new Address6(zone >= 0 ? ip.slice(0, zone) : ip);
@@ -77,14 +94,20 @@ export function compactSize(family: Family): number {
  * an IPv6 peer is never written into an IPv4 list (callers select by family).
  */
 export function writeCompactPeers(peers: readonly PeerEntry[], family: Family, out: Buffer, offset: number): number {
+  // Byte by byte in JS: cheaper than a call into C++ per peer.
   let pos = offset;
-  for (const peer of peers) {
-    if (family === 6 && peer.addr.length === 6) {
-      pos += out.write(MAPPED_PREFIX, pos, 12, 'latin1');
-      pos += out.write(peer.addr, pos, 6, 'latin1');
-    } else if (peer.addr.length === compactSize(family)) {
-      pos += out.write(peer.addr, pos, peer.addr.length, 'latin1');
+  const size = compactSize(family);
+  for (let p = 0; p < peers.length; p++) {
+    const addr = peers[p]!.addr;
+    if (family === 6 && addr.length === 6) {
+      out.fill(0, pos, pos + 10);
+      out[pos + 10] = 0xff;
+      out[pos + 11] = 0xff;
+      pos += 12;
+    } else if (addr.length !== size) {
+      continue;
     }
+    for (let i = 0; i < addr.length; i++) out[pos++] = addr.charCodeAt(i);
   }
   return pos - offset;
 }

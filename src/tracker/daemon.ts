@@ -328,7 +328,8 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
         attachUdpHandler(socket, { service, stats, connectionIds, logger, warnings, verbose: options.verbose });
         sockets.push(socket);
         const port = await bindUdp(socket, address, options.udpPort);
-        socket.on('error', (err) => logger.error({ err }, 'udp socket error'));
+        // Send failures under load (ENOBUFS, EAGAIN) must not flood the log.
+        socket.on('error', (err: NodeJS.ErrnoException) => warnings.warn({ code: err.code, err: err.message }, 'udp socket error'));
         listeners.push({ protocol: 'udp', family, address, port });
       }
       if (options.webHttpsPort !== null) await serveTcp('web-https', options.webHttpsPort, address, family, statsHandler);

@@ -35,17 +35,14 @@ export interface UdpFrontendContext {
 export function attachUdpHandler(socket: Socket, ctx: UdpFrontendContext): void {
   const { service, stats, connectionIds, logger, warnings, verbose } = ctx;
 
-  const onSent = (err: Error | null): void => {
-    if (err) warnings.warn({ err: err.message }, 'udp send failed');
-  };
-
   function send(packet: Buffer, rinfo: RemoteInfo): void {
     if (verbose) logger.debug({ remote: rinfo.address, port: rinfo.port, response: packet.toString('hex') }, 'udp reply');
     stats.response(packet.length, 0);
     try {
-      socket.send(packet, rinfo.port, rinfo.address, onSent);
-    } catch (err) {
-      onSent(err as Error); // the socket is closing: nothing to answer with
+      // No callback: a failed send is the socket's 'error' event (rate-limited in the daemon).
+      socket.send(packet, rinfo.port, rinfo.address);
+    } catch {
+      // The socket is closing: nothing to answer with.
     }
   }
 
