@@ -54,8 +54,7 @@ test('a peer never receives itself; seeders receive only leechers', () => {
 });
 
 test('numwant caps the list and selection is spread over the swarm', () => {
-  let r = 0;
-  const store = new MemoryStore({ peerTtl: 100, random: () => (r = (r + 0.37) % 1) });
+  const store = new MemoryStore({ peerTtl: 100 });
   for (let i = 0; i < 100; i++) announce(store, ann(i), T0);
   const seen = new Set<string>();
   for (let k = 0; k < 20; k++) {
@@ -64,7 +63,7 @@ test('numwant caps the list and selection is spread over the swarm', () => {
     assert.equal(new Set(out.peers.map((p) => p.peerId)).size, 10, 'no duplicates');
     for (const p of out.peers) seen.add(p.peerId);
   }
-  assert.ok(seen.size > 50, `selection covers the swarm, saw ${seen.size}`);
+  assert.equal(seen.size, 99, 'successive lists rotate through the whole swarm');
   assert.equal(announce(store, ann(0, { numwant: 0 }), T0).peers.length, 0);
 });
 
@@ -100,17 +99,36 @@ test('peers expire after the TTL; a re-announce keeps a peer alive', () => {
   assert.deepEqual(store.scrape([HASH], T0 + 161)[0], { infoHash: HASH, complete: 0, incomplete: 1, downloaded: 0 });
 });
 
-test('the sweeper visits a bounded number of torrents per tick and finishes its pass', () => {
+test('the sweeper does a bounded amount of work per slice and finishes its pass', () => {
   const store = new MemoryStore({ peerTtl: 100 });
   for (let t = 0; t < 10; t++) {
     for (let i = 0; i < 3; i++) announce(store, { ...ann(i), infoHash: `t${t}`.padEnd(20, '-') }, T0);
   }
   const later = T0 + 200;
-  assert.equal(store.sweep(later, 4), 12, 'first slice: 4 torrents × 3 peers');
-  assert.equal(store.sweep(later, 4), 12);
-  assert.equal(store.sweep(later, 4), 6);
-  assert.equal(store.sweep(later, 4), 0);
+  let removed = 0;
+  for (let slice = 0; slice < 100; slice++) {
+    const n = store.sweep(later, 4);
+    assert.ok(n <= 3, `a slice of 4 units visits a torrent and removes at most 3 peers, removed ${n}`);
+    removed += n;
+    if (removed === 30) break;
+  }
+  assert.equal(removed, 30);
   assert.deepEqual(store.scrapeAll(later), []);
+});
+
+test('a mass expiry inside one huge swarm is purged across several slices', () => {
+  const store = new MemoryStore({ peerTtl: 100 });
+  for (let i = 0; i < 1000; i++) announce(store, { ...ann(i), addr: v4(i) }, T0);
+  const later = T0 + 200;
+  assert.equal(store.sweep(later, 100), 99, 'one unit to visit, 99 removals');
+  assert.equal(store.sweep(later, 100), 100, 'the same torrent, held over');
+  let total = 199;
+  for (let i = 0; i < 20 && total < 1000; i++) total += store.sweep(later, 100);
+  assert.equal(total, 1000);
+  // And an announce never purges more than a bounded number at once, yet hands out no expired peer.
+  for (let i = 0; i < 1000; i++) announce(store, { ...ann(i), addr: v4(i), infoHash: 'big'.padEnd(20, '-') }, T0);
+  const out = announce(store, { ...ann(5000), infoHash: 'big'.padEnd(20, '-') }, later);
+  assert.equal(out.peers.length, 0);
 });
 
 test('a sweep of the whole store starts from the top', () => {

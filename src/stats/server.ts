@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IntervalHistogram } from 'node:perf_hooks';
 import type { Clock } from '../tracker/clock.js';
 import type { Logger } from '../tracker/log.js';
 import type { StoreTotals, SwarmStore, SwarmSummary } from '../tracker/store.js';
@@ -19,7 +20,17 @@ export interface AnnounceUrls {
 }
 
 export interface StatsJson extends ActivityFigures {
-  tracker: { id: string; version: string; started_at: string; uptime_seconds: number; generated_at: string; peer_ttl: number };
+  tracker: {
+    id: string;
+    version: string;
+    started_at: string;
+    uptime_seconds: number;
+    generated_at: string;
+    peer_ttl: number;
+    /** Event-loop delay since start, ms: p99 and the worst. */
+    event_loop_delay_p99_ms: number | null;
+    event_loop_delay_max_ms: number | null;
+  };
   live: StoreTotals;
   announce_urls: AnnounceUrls;
   top_swarms: { info_hash: string; peers: number; seeders: number; leechers: number; downloaded: number }[];
@@ -35,6 +46,8 @@ export interface StatsPageContext {
   peerTtl: number;
   startedAt: number;
   announceUrls: AnnounceUrls;
+  /** Event-loop delay since start (perf_hooks.monitorEventLoopDelay). */
+  loopDelay?: IntervalHistogram;
 }
 
 interface Asset {
@@ -88,6 +101,8 @@ export async function buildStatsJson(ctx: StatsPageContext): Promise<StatsJson> 
       uptime_seconds: Math.max(0, now - ctx.startedAt),
       generated_at: new Date(now * 1000).toISOString(),
       peer_ttl: ctx.peerTtl,
+      event_loop_delay_p99_ms: ctx.loopDelay === undefined ? null : Math.round(ctx.loopDelay.percentile(99) / 1e4) / 100,
+      event_loop_delay_max_ms: ctx.loopDelay === undefined ? null : Math.round(ctx.loopDelay.max / 1e4) / 100,
     },
     live,
     announce_urls: ctx.announceUrls,

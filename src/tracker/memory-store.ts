@@ -1,14 +1,18 @@
 /**
- * In-memory swarm store.
+ * In-memory swarm store, laid out for memory: no arrays per torrent, no Map
+ * for small swarms.
  *
- * Per torrent, peers are in a Map by key and on an intrusive list in
- * last-announce order (a re-announce moves the peer to the tail), so expiring
- * a torrent walks only its expired head: O(expired + 1). The sweeper visits a
- * bounded slice of torrents per tick, so a tick's cost does not grow with the
- * total peer count. For random selection, peers are also in four arrays
- * (leechers/seeders × IPv4/IPv6) with swap-remove. Live totals come from
- * LiveCounters, so they never include expired peers the sweeper has not
- * reached yet.
+ * A torrent keeps its seeders and its leechers on two intrusive lists in
+ * last-announce order (a re-announce moves a peer to the newest end). That
+ * one order serves three jobs:
+ * - expiry walks only the expired oldest end: O(expired), in bounded slices;
+ * - peer lists are handed out from a rotating cursor on each list, so
+ *   successive announces see the whole swarm in turn, O(numwant), without
+ *   shuffling or random access;
+ * - a swarm of up to SMALL_SWARM peers is searched by walking it; a larger
+ *   one gets a Map index by peer id.
+ * The sweeper visits the torrents a slice at a time, and live totals come
+ * from LiveCounters, so they never include expired peers not yet purged.
  */
 import type { PeerEntry } from '../protocol/peers.js';
 import type { ScrapeFile } from '../protocol/types.js';
@@ -18,53 +22,106 @@ import type { AnnounceOutcome, StoreAnnounce, StoreTotals, SwarmStore, SwarmSumm
 interface StoredPeer extends PeerEntry {
   addr: string;
   readonly peerId: string;
-  readonly key: string;
   /** Last announce, in clock seconds. */
   last: number;
-  /** Which of the torrent's lists holds it (LEECHERS4 … SEEDERS6). */
-  list: number;
-  /** Position in that list. */
-  idx: number;
-  /** Neighbours in last-announce order. */
+  seeder: boolean;
+  /** Neighbours in last-announce order on its list. */
   older: StoredPeer | null;
   newer: StoredPeer | null;
 }
 
-const LEECHERS4 = 0;
-const SEEDERS4 = 1;
-const LEECHERS6 = 2;
-const SEEDERS6 = 3;
-
-function isSeederList(list: number): boolean {
-  return list === SEEDERS4 || list === SEEDERS6;
-}
-
-/** Lists a requester may receive, by its own list: seeders get only leechers. */
-const CANDIDATES: readonly (readonly number[])[] = [
-  [LEECHERS4, SEEDERS4], // IPv4 leecher
-  [LEECHERS4], // IPv4 seeder
-  [LEECHERS6, SEEDERS6, LEECHERS4, SEEDERS4], // IPv6 leecher: IPv4 peers go ::ffff:-mapped
-  [LEECHERS6, LEECHERS4], // IPv6 seeder
-];
-
-class Torrent {
-  readonly peers = new Map<string, StoredPeer>();
-  readonly lists: StoredPeer[][] = [[], [], [], []];
-  /** Oldest and newest announce. */
+/** One of a torrent's two lists (seeders, leechers). */
+class PeerList {
   oldest: StoredPeer | null = null;
   newest: StoredPeer | null = null;
-  downloaded = 0;
+  size = 0;
+  /** Where the next peer list handed out starts. */
+  cursor: StoredPeer | null = null;
 
-  get complete(): number {
-    return this.lists[SEEDERS4]!.length + this.lists[SEEDERS6]!.length;
+  append(peer: StoredPeer): void {
+    peer.older = this.newest;
+    peer.newer = null;
+    if (this.newest !== null) this.newest.newer = peer;
+    else this.oldest = peer;
+    this.newest = peer;
+    this.size++;
   }
-  get incomplete(): number {
-    return this.lists[LEECHERS4]!.length + this.lists[LEECHERS6]!.length;
+
+  unlink(peer: StoredPeer): void {
+    if (this.cursor === peer) this.cursor = peer.newer;
+    if (peer.older !== null) peer.older.newer = peer.newer;
+    else this.oldest = peer.newer;
+    if (peer.newer !== null) peer.newer.older = peer.older;
+    else this.newest = peer.older;
+    peer.older = null;
+    peer.newer = null;
+    this.size--;
   }
 }
 
-function listFor(addr: string, seeder: boolean): number {
-  return (addr.length === 6 ? 0 : 2) + (seeder ? 1 : 0);
+/** Up to this many peers, a swarm is searched by walking it instead of a Map. */
+const SMALL_SWARM = 8;
+/** Expired peers removed by one announce or scrape; the sweeper does the rest. */
+const LAZY_EXPIRY = 256;
+const TOP_SWARMS = 10;
+
+class Torrent {
+  readonly seeders = new PeerList();
+  readonly leechers = new PeerList();
+  /** Peer id (+ '6' for an IPv6 peer) → peer, once the swarm outgrows SMALL_SWARM. */
+  index: Map<string, StoredPeer> | null = null;
+  downloaded = 0;
+
+  get size(): number {
+    return this.seeders.size + this.leechers.size;
+  }
+
+  /** The last announce of any peer, or -1 when empty. */
+  newestLast(): number {
+    const s = this.seeders.newest === null ? -1 : this.seeders.newest.last;
+    const l = this.leechers.newest === null ? -1 : this.leechers.newest.last;
+    return s > l ? s : l;
+  }
+
+  /** The peer that announced longest ago. */
+  oldestPeer(): StoredPeer | null {
+    const s = this.seeders.oldest;
+    const l = this.leechers.oldest;
+    if (s === null) return l;
+    if (l === null) return s;
+    return s.last <= l.last ? s : l;
+  }
+
+  find(peerId: string, v4: boolean): StoredPeer | undefined {
+    if (this.index !== null) return this.index.get(v4 ? peerId : peerId + '6');
+    return findIn(this.leechers, peerId, v4) ?? findIn(this.seeders, peerId, v4);
+  }
+
+  add(peer: StoredPeer): void {
+    (peer.seeder ? this.seeders : this.leechers).append(peer);
+    if (this.index !== null) this.index.set(keyOf(peer), peer);
+    else if (this.size > SMALL_SWARM) {
+      this.index = new Map();
+      for (let p = this.leechers.oldest; p !== null; p = p.newer) this.index.set(keyOf(p), p);
+      for (let p = this.seeders.oldest; p !== null; p = p.newer) this.index.set(keyOf(p), p);
+    }
+  }
+
+  delete(peer: StoredPeer): void {
+    (peer.seeder ? this.seeders : this.leechers).unlink(peer);
+    this.index?.delete(keyOf(peer));
+  }
+}
+
+function findIn(list: PeerList, peerId: string, v4: boolean): StoredPeer | undefined {
+  for (let p = list.oldest; p !== null; p = p.newer) {
+    if (p.peerId === peerId && (p.addr.length === 6) === v4) return p;
+  }
+  return undefined;
+}
+
+function keyOf(peer: StoredPeer): string {
+  return peer.addr.length === 6 ? peer.peerId : peer.peerId + '6';
 }
 
 const NO_PEERS: readonly PeerEntry[] = [];
@@ -81,13 +138,10 @@ export interface SavedTorrent {
   downloaded: number;
   peers: SavedPeer[];
 }
-const TOP_SWARMS = 10;
 
 export interface MemoryStoreOptions {
   /** Seconds after its last announce that a peer is purged. */
   peerTtl: number;
-  /** Source of randomness in [0, 1), for peer selection. */
-  random?: () => number;
   /** Most torrents held (default: no limit). */
   maxTorrents?: number;
 }
@@ -95,9 +149,10 @@ export interface MemoryStoreOptions {
 export class MemoryStore implements SwarmStore {
   private readonly torrents = new Map<string, Torrent>();
   private readonly peerTtl: number;
-  private readonly random: () => number;
   private readonly maxTorrents: number;
   private sweepCursor: Iterator<[string, Torrent]> | null = null;
+  /** A torrent the sweeper has not finished with (a large mass expiry). */
+  private sweepHeld: [string, Torrent] | null = null;
   /** Live peers and seeders by last announce; live torrents by newest announce. */
   private readonly livePeers: LiveCounter;
   private readonly liveSeeders: LiveCounter;
@@ -107,7 +162,6 @@ export class MemoryStore implements SwarmStore {
 
   constructor(options: MemoryStoreOptions) {
     this.peerTtl = options.peerTtl;
-    this.random = options.random ?? Math.random;
     this.maxTorrents = options.maxTorrents ?? Infinity;
     this.livePeers = new LiveCounter(options.peerTtl);
     this.liveSeeders = new LiveCounter(options.peerTtl);
@@ -122,50 +176,44 @@ export class MemoryStore implements SwarmStore {
       torrent = new Torrent();
       this.torrents.set(input.infoHash, torrent);
     } else {
-      this.expire(torrent, now);
+      this.expire(torrent, now, LAZY_EXPIRY);
     }
-    // A dual-stack client announcing over both families is two peers.
-    const key = input.addr.length === 6 ? input.peerId : input.peerId + '6';
-    let peer = torrent.peers.get(key);
+    const v4 = input.addr.length === 6;
+    let peer = torrent.find(input.peerId, v4);
 
     if (input.event === 'stopped') {
       if (peer !== undefined) this.remove(torrent, peer, now);
-      const outcome = { complete: torrent.complete, incomplete: torrent.incomplete, downloaded: torrent.downloaded, peers: NO_PEERS };
-      if (torrent.peers.size === 0) this.torrents.delete(input.infoHash);
+      const outcome = { complete: torrent.seeders.size, incomplete: torrent.leechers.size, downloaded: torrent.downloaded, peers: NO_PEERS };
+      if (torrent.size === 0) this.torrents.delete(input.infoHash);
       return outcome;
     }
 
-    const list = listFor(input.addr, input.seeder);
     // A repeated `completed` from a peer already seeding is not a new download.
-    if (input.event === 'completed' && (peer === undefined || !isSeederList(peer.list))) torrent.downloaded++;
-    const newestBefore = torrent.newest === null ? null : torrent.newest.last;
+    if (input.event === 'completed' && (peer === undefined || !peer.seeder)) torrent.downloaded++;
+    const newestBefore = torrent.newestLast();
     if (peer === undefined) {
-      peer = { addr: input.addr, peerId: input.peerId, key, last: now, list, idx: 0, older: null, newer: null };
-      torrent.peers.set(key, peer);
-      this.addToList(torrent, peer, list);
+      peer = { addr: input.addr, peerId: input.peerId, last: now, seeder: input.seeder, older: null, newer: null };
+      torrent.add(peer);
     } else {
       this.livePeers.remove(peer.last, now);
-      if (isSeederList(peer.list)) this.liveSeeders.remove(peer.last, now);
-      this.unlink(torrent, peer);
+      if (peer.seeder) this.liveSeeders.remove(peer.last, now);
+      torrent.delete(peer);
       peer.addr = input.addr;
       peer.last = now;
-      if (peer.list !== list) {
-        this.removeFromList(torrent, peer);
-        this.addToList(torrent, peer, list);
-      }
+      peer.seeder = input.seeder;
+      torrent.add(peer);
     }
-    this.append(torrent, peer);
     // The torrent's newest announce is now: move it in the live-torrent count.
-    if (newestBefore !== null) this.liveTorrents.remove(newestBefore, now);
+    if (newestBefore >= 0) this.liveTorrents.remove(newestBefore, now);
     this.liveTorrents.add(now, now);
     this.livePeers.add(now, now);
     if (input.seeder) this.liveSeeders.add(now, now);
 
     return {
-      complete: torrent.complete,
-      incomplete: torrent.incomplete,
+      complete: torrent.seeders.size,
+      incomplete: torrent.leechers.size,
       downloaded: torrent.downloaded,
-      peers: input.numwant > 0 ? this.select(torrent, peer, input.numwant) : NO_PEERS,
+      peers: input.numwant > 0 ? this.select(torrent, peer, input.numwant, now) : NO_PEERS,
     };
   }
 
@@ -173,9 +221,9 @@ export class MemoryStore implements SwarmStore {
     return infoHashes.map((infoHash) => {
       const torrent = this.torrents.get(infoHash);
       if (torrent === undefined) return { infoHash, complete: 0, incomplete: 0, downloaded: 0 };
-      this.expire(torrent, now);
-      const file = { infoHash, complete: torrent.complete, incomplete: torrent.incomplete, downloaded: torrent.downloaded };
-      if (torrent.peers.size === 0) this.torrents.delete(infoHash);
+      this.expire(torrent, now, LAZY_EXPIRY);
+      const file = { infoHash, complete: torrent.seeders.size, incomplete: torrent.leechers.size, downloaded: torrent.downloaded };
+      if (torrent.size === 0) this.torrents.delete(infoHash);
       return file;
     });
   }
@@ -183,35 +231,57 @@ export class MemoryStore implements SwarmStore {
   scrapeAll(now: number): ScrapeFile[] {
     const files: ScrapeFile[] = [];
     for (const [infoHash, torrent] of this.torrents) {
-      this.expire(torrent, now);
-      if (torrent.peers.size === 0) {
+      this.expire(torrent, now, Infinity);
+      if (torrent.size === 0) {
         this.torrents.delete(infoHash);
         continue;
       }
-      files.push({ infoHash, complete: torrent.complete, incomplete: torrent.incomplete, downloaded: torrent.downloaded });
+      files.push({ infoHash, complete: torrent.seeders.size, incomplete: torrent.leechers.size, downloaded: torrent.downloaded });
     }
     return files;
   }
 
+  /**
+   * One sweeper slice: visits torrents and purges their expired peers, at
+   * most `budget` units of work (a torrent visited or a peer removed is one
+   * unit), so a tick costs the same whatever the store holds. A torrent with
+   * more expired peers than the slice allows is finished by the next slices.
+   * Returns the peers removed.
+   */
   sweep(now: number, budget: number): number {
     let removed = 0;
-    if (budget >= this.torrents.size) {
-      // A whole pass: start from the top.
+    let work = 0;
+    if (budget >= Number.MAX_SAFE_INTEGER) {
+      // A whole pass on demand: start from the top.
       this.sweepCursor = null;
+      this.sweepHeld = null;
       this.topPending = [];
     }
     this.sweepCursor ??= this.torrents.entries();
-    for (let visited = 0; visited < budget; visited++) {
-      const next = this.sweepCursor.next();
-      if (next.done === true) {
-        this.sweepCursor = null; // the next tick starts a new pass
-        this.top = this.topPending;
-        this.topPending = [];
+    while (work < budget) {
+      let entry = this.sweepHeld;
+      this.sweepHeld = null;
+      if (entry === null) {
+        const next = this.sweepCursor.next();
+        if (next.done === true) {
+          this.sweepCursor = null; // the next slice starts a new pass
+          this.top = this.topPending;
+          this.topPending = [];
+          break;
+        }
+        entry = next.value;
+        work++;
+      }
+      const [infoHash, torrent] = entry;
+      const n = this.expire(torrent, now, budget - work);
+      removed += n;
+      work += n;
+      const oldest = torrent.oldestPeer();
+      if (oldest !== null && oldest.last <= now - this.peerTtl) {
+        this.sweepHeld = entry; // more to purge here next time
         break;
       }
-      const [infoHash, torrent] = next.value;
-      removed += this.expire(torrent, now);
-      if (torrent.peers.size === 0) this.torrents.delete(infoHash);
+      if (torrent.size === 0) this.torrents.delete(infoHash);
       else this.considerTop(infoHash, torrent);
     }
     return removed;
@@ -227,11 +297,13 @@ export class MemoryStore implements SwarmStore {
     return this.top;
   }
 
-  /** Every torrent with its peers, for the state file (peers oldest first). */
+  /** Every torrent with its peers, for the state file (oldest first in each list). */
   *exportTorrents(): Generator<SavedTorrent> {
     for (const [infoHash, torrent] of this.torrents) {
       const peers: SavedPeer[] = [];
-      for (let p = torrent.oldest; p !== null; p = p.newer) peers.push({ peerId: p.peerId, addr: p.addr, last: p.last, seeder: isSeederList(p.list) });
+      for (const list of [torrent.seeders, torrent.leechers]) {
+        for (let p = list.oldest; p !== null; p = p.newer) peers.push({ peerId: p.peerId, addr: p.addr, last: p.last, seeder: p.seeder });
+      }
       yield { infoHash, downloaded: torrent.downloaded, peers };
     }
   }
@@ -245,117 +317,88 @@ export class MemoryStore implements SwarmStore {
     torrent.downloaded = saved.downloaded;
     this.torrents.set(saved.infoHash, torrent);
     for (const s of live) {
-      const key = s.addr.length === 6 ? s.peerId : s.peerId + '6';
-      if (torrent.peers.has(key)) continue;
-      const peer: StoredPeer = { addr: s.addr, peerId: s.peerId, key, last: s.last, list: 0, idx: 0, older: null, newer: null };
-      torrent.peers.set(key, peer);
-      this.addToList(torrent, peer, listFor(s.addr, s.seeder));
-      this.append(torrent, peer);
+      if (torrent.find(s.peerId, s.addr.length === 6) !== undefined) continue;
+      torrent.add({ addr: s.addr, peerId: s.peerId, last: s.last, seeder: s.seeder, older: null, newer: null });
       this.livePeers.add(s.last, now);
       if (s.seeder) this.liveSeeders.add(s.last, now);
     }
-    this.liveTorrents.add(torrent.newest!.last, now);
-    return torrent.peers.size;
+    this.liveTorrents.add(torrent.newestLast(), now);
+    return torrent.size;
   }
 
   /** Keeps the TOP_SWARMS largest swarms seen in this pass, largest first. */
   private considerTop(infoHash: string, torrent: Torrent): void {
-    const peers = torrent.peers.size;
+    const peers = torrent.size;
     const top = this.topPending;
     if (top.length === TOP_SWARMS && top[TOP_SWARMS - 1]!.peers >= peers) return;
-    const entry = { infoHash, peers, complete: torrent.complete, incomplete: torrent.incomplete, downloaded: torrent.downloaded };
+    const entry = { infoHash, peers, complete: torrent.seeders.size, incomplete: torrent.leechers.size, downloaded: torrent.downloaded };
     let i = top.length;
     while (i > 0 && top[i - 1]!.peers < peers) i--;
     top.splice(i, 0, entry);
     if (top.length > TOP_SWARMS) top.pop();
   }
 
-  /** Removes the torrent's peers not heard from within the TTL (oldest first); returns how many. */
-  private expire(torrent: Torrent, now: number): number {
+  /** Removes up to `limit` of the torrent's peers not heard from within the TTL, oldest first. */
+  private expire(torrent: Torrent, now: number, limit: number): number {
     const cutoff = now - this.peerTtl;
     let removed = 0;
-    while (torrent.oldest !== null && torrent.oldest.last <= cutoff) {
-      this.remove(torrent, torrent.oldest, now);
+    while (removed < limit) {
+      const oldest = torrent.oldestPeer();
+      if (oldest === null || oldest.last > cutoff) break;
+      this.remove(torrent, oldest, now);
       removed++;
     }
     return removed;
   }
 
   private remove(torrent: Torrent, peer: StoredPeer, now: number): void {
-    const newestBefore = torrent.newest!;
-    torrent.peers.delete(peer.key);
-    this.unlink(torrent, peer);
-    this.removeFromList(torrent, peer);
+    const newestBefore = torrent.newestLast();
+    torrent.delete(peer);
     this.livePeers.remove(peer.last, now);
-    if (isSeederList(peer.list)) this.liveSeeders.remove(peer.last, now);
-    if (torrent.newest !== newestBefore) {
+    if (peer.seeder) this.liveSeeders.remove(peer.last, now);
+    const newestAfter = torrent.newestLast();
+    if (newestAfter !== newestBefore) {
       // The torrent's newest announce changed: move it in the live-torrent count.
-      this.liveTorrents.remove(newestBefore.last, now);
-      if (torrent.newest !== null) this.liveTorrents.add(torrent.newest.last, now);
-    }
-  }
-
-  private append(torrent: Torrent, peer: StoredPeer): void {
-    peer.older = torrent.newest;
-    peer.newer = null;
-    if (torrent.newest !== null) torrent.newest.newer = peer;
-    else torrent.oldest = peer;
-    torrent.newest = peer;
-  }
-
-  private unlink(torrent: Torrent, peer: StoredPeer): void {
-    if (peer.older !== null) peer.older.newer = peer.newer;
-    else torrent.oldest = peer.newer;
-    if (peer.newer !== null) peer.newer.older = peer.older;
-    else torrent.newest = peer.older;
-    peer.older = null;
-    peer.newer = null;
-  }
-
-  private addToList(torrent: Torrent, peer: StoredPeer, list: number): void {
-    const peers = torrent.lists[list]!;
-    peer.list = list;
-    peer.idx = peers.length;
-    peers.push(peer);
-  }
-
-  private removeFromList(torrent: Torrent, peer: StoredPeer): void {
-    const peers = torrent.lists[peer.list]!;
-    const last = peers.pop()!;
-    if (last !== peer) {
-      peers[peer.idx] = last;
-      last.idx = peer.idx;
+      this.liveTorrents.remove(newestBefore, now);
+      if (newestAfter >= 0) this.liveTorrents.add(newestAfter, now);
     }
   }
 
   /**
-   * Up to `numwant` peers for `self`: a run of consecutive entries from a
-   * random start in the candidate lists, wrapping around. O(numwant), no
-   * shuffle of the whole swarm; never `self`.
+   * Up to `numwant` peers for `self`: seeders get leechers only; IPv4
+   * clients get IPv4 peers only (IPv6 clients get both, IPv4 ::ffff:-mapped).
+   * Taken from each list's rotating cursor, in proportion to the list sizes.
    */
-  private select(torrent: Torrent, self: StoredPeer, numwant: number): PeerEntry[] {
-    const lists = CANDIDATES[self.list]!;
-    let total = 0;
-    for (const l of lists) total += torrent.lists[l]!.length;
-    const selfIncluded = lists.includes(self.list) ? 1 : 0;
-    const want = Math.min(numwant, total - selfIncluded);
-    if (want <= 0) return [];
-    const out: PeerEntry[] = new Array<PeerEntry>(want);
-    let n = 0;
-    // Locate the random start position inside the virtual concatenation.
-    let li = 0;
-    let offset = Math.floor(this.random() * total);
-    while (offset >= torrent.lists[lists[li]!]!.length) offset -= torrent.lists[lists[li++]!]!.length;
-    while (n < want) {
-      const current = torrent.lists[lists[li]!]!;
-      if (offset >= current.length) {
-        li = (li + 1) % lists.length;
-        offset = 0;
-        continue;
-      }
-      const peer = current[offset++]!;
-      if (peer !== self) out[n++] = peer;
-    }
+  private select(torrent: Torrent, self: StoredPeer, numwant: number, now: number): PeerEntry[] {
+    const out: PeerEntry[] = [];
+    const cutoff = now - this.peerTtl;
+    const v4Only = self.addr.length === 6;
+    const leechersAvailable = torrent.leechers.size - (self.seeder ? 0 : 1);
+    const seedersAvailable = self.seeder ? 0 : torrent.seeders.size;
+    const total = leechersAvailable + seedersAvailable;
+    if (total <= 0) return out;
+    const want = Math.min(numwant, total);
+    const fromSeeders = Math.min(seedersAvailable, Math.max(want - leechersAvailable, Math.round((want * seedersAvailable) / total)));
+    if (fromSeeders > 0) take(torrent.seeders, fromSeeders, self, v4Only, cutoff, out, false);
+    take(torrent.leechers, want - out.length, self, v4Only, cutoff, out, false);
+    // Fewer leechers qualified than counted (family, expiry): fill from the seeders.
+    if (out.length < want && !self.seeder) take(torrent.seeders, want - out.length, self, v4Only, cutoff, out, true);
     return out;
   }
+}
+
+/** Appends up to `count` suitable peers from the list's cursor on, wrapping once around. */
+function take(list: PeerList, count: number, self: StoredPeer, v4Only: boolean, cutoff: number, out: PeerEntry[], dedupe: boolean): void {
+  if (count <= 0 || list.size === 0) return;
+  let p = list.cursor ?? list.oldest;
+  let taken = 0;
+  for (let visited = 0; visited < list.size && taken < count; visited++) {
+    if (p === null) p = list.oldest!;
+    if (p !== self && p.last > cutoff && !(v4Only && p.addr.length !== 6) && !(dedupe && out.includes(p))) {
+      out.push(p);
+      taken++;
+    }
+    p = p.newer;
+  }
+  list.cursor = p;
 }

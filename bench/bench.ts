@@ -1,0 +1,190 @@
+/**
+ * `npm run bench`: starts the tracker, loads it from a separate process
+ * (bench/load.ts: UDP through the project's codec, HTTP keep-alive), and
+ * prints announces/s and scrapes/s per protocol, p50/p99 latency, RSS,
+ * bytes per peer and the worst event-loop delay; then the TTL sweeper's
+ * worst slice with 1,000,000 peers expiring.
+ *
+ *   npm run bench                       # ours
+ *   npm run bench -- --vs opentracker   # and Debian's opentracker, same load, same run: ratios
+ *   npm run bench -- --duration 5 --settings 1000x50
+ *
+ * The tracker is pinned to CPU 1 and the load to CPU 0 when taskset exists.
+ * For figures to compare with other trackers use ../shared/bench/run.sh
+ * (a C load generator): a Node generator is slower than opentracker.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MemoryStore } from '../src/tracker/memory-store.js';
+import { SWEEP_BUDGET_PER_TICK } from '../src/tracker/daemon.js';
+import { poolHash } from './pool.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const args = process.argv.slice(2);
+const arg = (name: string, fallback: string): string => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
+};
+const DURATION = Number(arg('--duration', '10'));
+const SETTINGS = arg('--settings', '1000x50,100000x5').split(',');
+const VS = arg('--vs', '');
+const canPin = spawnSync('sh', ['-c', 'command -v taskset']).status === 0;
+const pin = (cpu: number, cmd: string[]): [string, string[]] => {
+  const full = canPin ? ['taskset', '-c', String(cpu), ...cmd] : cmd;
+  return [full[0]!, full.slice(1)];
+};
+
+interface LoadResult {
+  rate: number;
+  p50_us: number;
+  p99_us: number;
+  errors: number;
+  lost?: number;
+  client_cpu_pct: number;
+  peers_avg?: number;
+}
+
+function load(kind: 'udp' | 'http', port: number, mode: string, torrents: number, peers: number, seconds: number): LoadResult {
+  const [cmd, cmdArgs] = pin(0, [process.execPath, '--import', 'tsx', join(ROOT, 'bench/load.ts'), kind, `127.0.0.1:${port}`, mode, String(torrents), String(peers), String(seconds), '64']);
+  const r = spawnSync(cmd, cmdArgs, {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: (seconds + 90) * 1000,
+  });
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  if (!line.startsWith('{')) throw new Error(`the load generator failed (${kind} ${mode}): ${r.stderr || r.error?.message || 'no output'}`);
+  return JSON.parse(line) as LoadResult;
+}
+
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+function cpuTicks(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return Number(f[11]) + Number(f[12]);
+}
+
+async function waitUdp(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const r = load('udp', port, 'scrape', 1, 1, 0.2);
+    if (r.rate > 0 || r.errors > 0) return;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  throw new Error('the tracker did not answer UDP');
+}
+
+interface Row {
+  tracker: string;
+  setting: string;
+  test: string;
+  rate: number;
+  p50: number;
+  p99: number;
+  errors: string;
+  serverCpu: number;
+  rss: number;
+  note: string;
+}
+
+async function measure(name: string, setting: string, dir: string): Promise<Row[]> {
+  const [torrents, peers] = setting.split('x').map(Number) as [number, number];
+  const base = 30000 + Math.floor(Math.random() * 2000);
+  const [udpPort, httpPort, webPort] = [base, base + 1, base + 2];
+  let child: ChildProcess;
+  if (name === 'wildkat') {
+    const [cmd, cmdArgs] = pin(1, [join(ROOT, 'bin/wildkat-tracker'), '--host', '127.0.0.1', '--udp-port', String(udpPort), '--http-port', String(httpPort), '--web-http-port', String(webPort), '--max-torrents', String(torrents * 2)]);
+    child = spawn(cmd, cmdArgs, { stdio: 'ignore' });
+  } else {
+    // Debian builds opentracker with a whitelist: list the pool.
+    // As root it chroots into -d and drops to nobody: the whitelist path is then inside the chroot.
+    writeFileSync(join(dir, 'whitelist.txt'), Array.from({ length: torrents }, (_, i) => poolHash(i).toString('hex')).join('\n') + '\n', { mode: 0o644 });
+    chmodSync(dir, 0o755);
+    const whitelist = process.getuid?.() === 0 ? '/whitelist.txt' : join(dir, 'whitelist.txt');
+    const [cmd, cmdArgs] = pin(1, ['opentracker', '-i', '127.0.0.1', '-p', String(httpPort), '-P', String(udpPort), '-d', dir, '-w', whitelist]);
+    child = spawn(cmd, cmdArgs, { stdio: 'ignore' });
+  }
+  const rows: Row[] = [];
+  try {
+    await waitUdp(udpPort);
+    const idle = rssMiB(child.pid!);
+    const run = (test: string, f: () => LoadResult): LoadResult => {
+      const c0 = cpuTicks(child.pid!);
+      const t0 = Date.now();
+      const r = f();
+      const cpu = ((cpuTicks(child.pid!) - c0) / 100 / ((Date.now() - t0) / 1000)) * 100;
+      rows.push({ tracker: name, setting, test, rate: r.rate, p50: r.p50_us, p99: r.p99_us, errors: `${r.errors}/${r.lost ?? 0}`, serverCpu: Math.round(cpu), rss: rssMiB(child.pid!), note: `client ${r.client_cpu_pct}%` });
+      return r;
+    };
+    run('udp_fill', () => load('udp', udpPort, 'fill', torrents, peers, 120));
+    const filled = rssMiB(child.pid!);
+    rows.at(-1)!.note += `; ${Math.round(((filled - idle) * 1048576) / (torrents * peers))} B/peer incl. torrents`;
+    run('udp_announce', () => load('udp', udpPort, 'announce', torrents, peers, DURATION));
+    run('udp_scrape', () => load('udp', udpPort, 'scrape', torrents, peers, DURATION));
+    run('http_announce', () => load('http', httpPort, 'announce', torrents, peers, DURATION));
+    if (name === 'wildkat') {
+      const stats = (await (await fetch(`http://127.0.0.1:${webPort}/stats.json`)).json()) as { tracker: { event_loop_delay_max_ms: number; event_loop_delay_p99_ms: number } };
+      rows.at(-1)!.note += `; event loop p99 ${stats.tracker.event_loop_delay_p99_ms} ms, max ${stats.tracker.event_loop_delay_max_ms} ms`;
+    }
+  } finally {
+    child.kill('SIGTERM');
+  }
+  return rows;
+}
+
+/** The sweeper's worst slice while 1,000,000 peers expire: that is its event-loop stall. */
+function sweeperStall(): string {
+  const store = new MemoryStore({ peerTtl: 3600 });
+  const now = 1_800_000_000;
+  for (let t = 0; t < 200_000; t++) {
+    const infoHash = poolHash(t).toString('latin1');
+    for (let p = 0; p < 5; p++) {
+      const addr = String.fromCharCode(10, (t >> 8) & 255, t & 255, p, 0x1a, 0xe1);
+      store.announce({ infoHash, peerId: `${t}-${p}`.padEnd(20, '.'), addr, seeder: p === 0, event: 'started', numwant: 0 }, now - (t % 3000));
+    }
+  }
+  // One huge swarm too: a mass expiry inside one torrent.
+  for (let p = 0; p < 100_000; p++) {
+    store.announce({ infoHash: 'huge'.padEnd(20, '.'), peerId: `h${p}`.padEnd(20, '.'), addr: String.fromCharCode(11, p >> 16, (p >> 8) & 255, p & 255, 0x1a, 0xe1), seeder: false, event: 'started', numwant: 0 }, now);
+  }
+  const later = now + 3600 + 1;
+  let worst = 0;
+  let slices = 0;
+  let removed = 0;
+  const t0 = process.hrtime.bigint();
+  while (removed < 1_100_000 && slices < 100_000) {
+    const s = process.hrtime.bigint();
+    removed += store.sweep(later, SWEEP_BUDGET_PER_TICK);
+    worst = Math.max(worst, Number(process.hrtime.bigint() - s) / 1e6);
+    slices++;
+  }
+  const total = Number(process.hrtime.bigint() - t0) / 1e6;
+  return `sweeper: ${removed.toLocaleString('en-US')} expired peers (1,000,000 in 200,000 torrents + one swarm of 100,000) purged in ${slices} slices of ${SWEEP_BUDGET_PER_TICK} units (one a second in the daemon); worst slice ${worst.toFixed(1)} ms, average ${(total / slices).toFixed(2)} ms`;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'wildkat-bench-'));
+try {
+  const trackers = VS === '' ? ['wildkat'] : ['wildkat', VS];
+  const rows: Row[] = [];
+  for (const setting of SETTINGS) for (const t of trackers) rows.push(...(await measure(t, setting, dir)));
+  const header = ['tracker', 'setting', 'test', 'rate/s', 'p50 µs', 'p99 µs', 'err/lost', 'srv cpu%', 'rss MiB', 'notes'];
+  const table = rows.map((r) => [r.tracker, r.setting, r.test, String(r.rate), String(r.p50), String(r.p99), r.errors, String(r.serverCpu), r.rss.toFixed(1), r.note]);
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i < 3 || i === 9 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  console.log(line(header));
+  for (const row of table) console.log(line(row));
+  if (VS !== '') {
+    console.log(`\nratios wildkat / ${VS} (same load generator, same run):`);
+    for (const r of rows.filter((x) => x.tracker === 'wildkat')) {
+      const other = rows.find((x) => x.tracker === VS && x.setting === r.setting && x.test === r.test);
+      if (other && other.rate > 0) console.log(`  ${r.setting} ${r.test}: ${(r.rate / other.rate).toFixed(2)}×`);
+    }
+  }
+  console.log(`\n${sweeperStall()}`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
