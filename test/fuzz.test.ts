@@ -27,7 +27,7 @@ import {
   encodeScrapeRequest,
   encodeScrapeResponse,
 } from '../src/protocol/udp.js';
-import { httpGet, id20, randomPort, waitFor } from './helpers.js';
+import { httpGet, id20, randomPort, waitFor, prng } from './helpers.js';
 
 const FULL = process.env['FUZZ_FULL'] === '1';
 const RUNS = FULL ? 5000 : 500;
@@ -159,16 +159,6 @@ function rssKb(pid: number): number {
   return m ? Number(m[1]) : NaN;
 }
 
-/** A deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const BIN = fileURLToPath(new URL('../bin/wildkat-tracker', import.meta.url));
 const DATAGRAMS = FULL ? 100_000 : 20_000;

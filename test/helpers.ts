@@ -247,3 +247,14 @@ export async function waitFor(check: () => Promise<boolean> | boolean, ms = WAIT
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** A small deterministic PRNG (mulberry32): the same cases every run. */
+export function prng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

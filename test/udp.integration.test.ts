@@ -11,7 +11,7 @@ import {
   encodeScrapeRequest,
   type UdpResponse,
 } from '../src/protocol/udp.js';
-import { id20, startTestTracker, UdpClient, type TestTracker } from './helpers.js';
+import { id20, startTestTracker, UdpClient, type TestTracker, prng } from './helpers.js';
 
 let nextTx = 1;
 
@@ -34,16 +34,6 @@ async function udpAnnounce(client: UdpClient, connectionId: Buffer, req: Announc
   return reply;
 }
 
-/** A small deterministic PRNG (mulberry32) so the fuzz cases are the same every run. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('UDP tracker', () => {
   let t: TestTracker;
