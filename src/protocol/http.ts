@@ -83,12 +83,7 @@ function bad(message: string, code: string): never {
   throw new ProtocolError(message, code);
 }
 
-function first(params: Map<string, string[]>, key: string): string | undefined {
-  return params.get(key)?.[0];
-}
-
-function requireBytes20(params: Map<string, string[]>, key: string): string {
-  const value = first(params, key);
+function bytes20(value: string | undefined, key: string): string {
   if (value === undefined) bad(`missing ${key}`, `missing_${key}`);
   if (value.length !== 20) bad(`invalid ${key}: must be 20 bytes, got ${value.length}`, `invalid_${key}`);
   return value;
@@ -96,11 +91,51 @@ function requireBytes20(params: Map<string, string[]>, key: string): string {
 
 const MAX_COUNTER = Number.MAX_SAFE_INTEGER;
 
-function optionalCount(params: Map<string, string[]>, key: string, fallback: number): number {
-  const value = first(params, key);
+function count(value: string | undefined, key: string, fallback: number): number {
   if (value === undefined || value === '') return fallback;
   if (!/^[0-9]{1,20}$/.test(value)) bad(`invalid ${key}: must be a non-negative integer`, `invalid_${key}`);
   return Math.min(Number(value), MAX_COUNTER);
+}
+
+/** The announce parameters the tracker reads: the first occurrence of each, still encoded. */
+interface AnnounceFields {
+  info_hash?: string;
+  peer_id?: string;
+  port?: string;
+  uploaded?: string;
+  downloaded?: string;
+  left?: string;
+  event?: string;
+  numwant?: string;
+  compact?: string;
+  no_peer_id?: string;
+}
+
+const ANNOUNCE_KEYS: ReadonlySet<string> = new Set(['info_hash', 'peer_id', 'port', 'uploaded', 'downloaded', 'left', 'event', 'numwant', 'compact', 'no_peer_id']);
+
+/** One pass over the query, no intermediate arrays: this runs for every HTTP announce. */
+function scanAnnounce(query: string): AnnounceFields {
+  const fields: AnnounceFields = {};
+  let start = 0;
+  while (start <= query.length) {
+    let end = query.indexOf('&', start);
+    if (end < 0) end = query.length;
+    if (end > start) {
+      const eq = query.indexOf('=', start);
+      const keyEnd = eq < 0 || eq > end ? end : eq;
+      let key = query.slice(start, keyEnd);
+      if (key.includes('%') || key.includes('+')) key = percentDecode(key);
+      if (ANNOUNCE_KEYS.has(key) && fields[key as keyof AnnounceFields] === undefined) {
+        fields[key as keyof AnnounceFields] = keyEnd === end ? '' : query.slice(keyEnd + 1, end);
+      }
+    }
+    start = end + 1;
+  }
+  return fields;
+}
+
+function decoded(value: string | undefined): string | undefined {
+  return value === undefined ? undefined : percentDecode(value);
 }
 
 const EVENTS: ReadonlyMap<string, AnnounceEvent> = new Map([
@@ -114,18 +149,18 @@ const EVENTS: ReadonlyMap<string, AnnounceEvent> = new Map([
 
 /** Parses the query of GET /announce; throws ProtocolError naming the bad field. */
 export function parseAnnounceQuery(query: string): HttpAnnounceRequest {
-  const params = parseQuery(query);
-  const infoHash = requireBytes20(params, 'info_hash');
-  const peerId = requireBytes20(params, 'peer_id');
-  const portText = first(params, 'port');
+  const f = scanAnnounce(query);
+  const infoHash = bytes20(decoded(f.info_hash), 'info_hash');
+  const peerId = bytes20(decoded(f.peer_id), 'peer_id');
+  const portText = decoded(f.port);
   if (portText === undefined) bad('missing port', 'missing_port');
   if (!/^[0-9]{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) {
     bad('invalid port: must be 1-65535', 'invalid_port');
   }
-  const eventText = first(params, 'event') ?? '';
+  const eventText = decoded(f.event) ?? '';
   const event = EVENTS.get(eventText);
   if (event === undefined) bad(`invalid event: ${JSON.stringify(eventText.slice(0, 16))}`, 'invalid_event');
-  const numwantText = first(params, 'numwant');
+  const numwantText = decoded(f.numwant);
   let numwant: number | null = null;
   if (numwantText !== undefined && numwantText !== '') {
     // Some clients send -1 for "default"; anything else non-numeric is an error.
@@ -137,14 +172,14 @@ export function parseAnnounceQuery(query: string): HttpAnnounceRequest {
     infoHash,
     peerId,
     port: Number(portText),
-    uploaded: optionalCount(params, 'uploaded', 0),
-    downloaded: optionalCount(params, 'downloaded', 0),
+    uploaded: count(decoded(f.uploaded), 'uploaded', 0),
+    downloaded: count(decoded(f.downloaded), 'downloaded', 0),
     // BEP 3 requires left; a client that leaves it out is treated as a leecher.
-    left: optionalCount(params, 'left', MAX_COUNTER),
+    left: count(decoded(f.left), 'left', MAX_COUNTER),
     event,
     numwant,
-    compact: first(params, 'compact') !== '0',
-    noPeerId: first(params, 'no_peer_id') === '1',
+    compact: decoded(f.compact) !== '0',
+    noPeerId: decoded(f.no_peer_id) === '1',
   };
 }
 
