@@ -16,7 +16,7 @@ import fc from 'fast-check';
 import { decode, encode, type BValue } from '../src/protocol/bencode.js';
 import { ProtocolError } from '../src/protocol/errors.js';
 import { parseAnnounceQuery, parseQuery, parseScrapeQuery, percentDecode, percentEncode } from '../src/protocol/http.js';
-import { decodeCompactPeers, writeCompactPeers } from '../src/protocol/peers.js';
+import { decodeCompactPeers, peerEntry, writeCompactPeers } from '../src/protocol/peers.js';
 import {
   decodeRequest,
   decodeResponse,
@@ -141,7 +141,7 @@ describe('protocol decoders under property tests', () => {
     const v4peer = fc.tuple(fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.integer({ min: 0, max: 65535 }));
     fc.assert(
       fc.property(fc.array(v4peer, { maxLength: 50 }), (peers) => {
-        const entries = peers.map(([ip, port]) => ({ addr: Buffer.from([...ip, port >> 8, port & 255]).toString('latin1'), peerId: '' }));
+        const entries = peers.map(([ip, port]) => peerEntry('\0'.repeat(20), Buffer.from([...ip, port >> 8, port & 255]).toString('latin1')));
         const out = Buffer.alloc(entries.length * 18);
         const n = writeCompactPeers(entries, 6, out, 0);
         const back = decodeCompactPeers(out.subarray(0, n), 6);

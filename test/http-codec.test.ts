@@ -12,6 +12,7 @@ import {
   percentDecode,
   percentEncode,
 } from '../src/protocol/http.js';
+import { peerEntry } from '../src/protocol/peers.js';
 import type { AnnounceResult } from '../src/protocol/types.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
@@ -81,8 +82,10 @@ test('parses scrape hashes, de-duplicated; rejects a short one', () => {
   assert.throws(() => parseScrapeQuery('info_hash=abc'), ProtocolError);
 });
 
-const V4_PEER = { addr: '\x7f\x00\x00\x01\x1a\xe1', peerId: 'A'.repeat(20) }; // 127.0.0.1:6881
-const V6_PEER = { addr: '\x20\x01\x0d\xb8' + '\x00'.repeat(11) + '\x01' + '\x1a\xe2', peerId: 'B'.repeat(20) }; // [2001:db8::1]:6882
+const V4_ADDR = '\x7f\x00\x00\x01\x1a\xe1'; // 127.0.0.1:6881
+const V4_PEER = peerEntry('A'.repeat(20), V4_ADDR);
+const V6_ADDR = '\x20\x01\x0d\xb8' + '\x00'.repeat(11) + '\x01' + '\x1a\xe2'; // [2001:db8::1]:6882
+const V6_PEER = peerEntry('B'.repeat(20), V6_ADDR);
 const result = (peers: AnnounceResult['peers']): AnnounceResult => ({ complete: 1, incomplete: 2, downloaded: 3, interval: 1800, minInterval: 60, peers });
 
 test('compact IPv4 announce reply, byte-exact and equal to the oracle', () => {
@@ -99,7 +102,7 @@ test('compact IPv4 announce reply, byte-exact and equal to the oracle', () => {
     incomplete: 2,
     interval: 1800,
     'min interval': 60,
-    peers: b(V4_PEER.addr),
+    peers: b(V4_ADDR),
     'tracker id': 'Wildkat',
   });
   assert.deepEqual(out, Buffer.from(viaOracle));
@@ -108,10 +111,10 @@ test('compact IPv4 announce reply, byte-exact and equal to the oracle', () => {
 test('compact IPv6 reply: peers6 with 18-byte entries, IPv4 peers ::ffff:-mapped, 16-byte external ip', () => {
   const ext = '\x00'.repeat(15) + '\x01';
   const out = encodeAnnounceReply(result([V6_PEER, V4_PEER]), { family: 6, compact: true, noPeerId: true, trackerId: 'Wildkat', externalIp: ext });
-  const mapped = '\x00'.repeat(10) + '\xff\xff' + V4_PEER.addr;
+  const mapped = '\x00'.repeat(10) + '\xff\xff' + V4_ADDR;
   const expected = b(
     `d8:completei1e10:downloadedi3e11:external ip16:${ext}10:incompletei2e8:intervali1800e12:min intervali60e` +
-      `5:peers0:6:peers636:${V6_PEER.addr}${mapped}10:tracker id7:Wildkate`,
+      `5:peers0:6:peers636:${V6_ADDR}${mapped}10:tracker id7:Wildkate`,
   );
   assert.deepEqual(out, expected);
 });
@@ -124,7 +127,7 @@ test('warning message is bencoded after tracker id', () => {
 test('dict peers carry ip, port and peer id unless no_peer_id; IPv6 clients see mapped IPv4', () => {
   const withId = decode(encodeAnnounceReply(result([V4_PEER]), { family: 4, compact: false, noPeerId: false, trackerId: 'Wildkat', externalIp: null }));
   assert.ok(withId instanceof Map);
-  assert.deepEqual(withId.get('peers'), [new Map<string, unknown>([['ip', b('127.0.0.1')], ['peer id', b(V4_PEER.peerId)], ['port', 6881]])]);
+  assert.deepEqual(withId.get('peers'), [new Map<string, unknown>([['ip', b('127.0.0.1')], ['peer id', b('A'.repeat(20))], ['port', 6881]])]);
   assert.equal(withId.has('external ip'), false);
   const v6 = decode(encodeAnnounceReply(result([V4_PEER, V6_PEER]), { family: 6, compact: false, noPeerId: true, trackerId: 'Wildkat', externalIp: null }));
   assert.ok(v6 instanceof Map);

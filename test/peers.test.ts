@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Address6 } from 'ip-address';
-import { bytesToIp, compactAddr, decodeCompactPeers, ipToBytes, mappedIPv4, writeCompactPeers } from '../src/protocol/peers.js';
+import { bytesToIp, compactAddr, decodeCompactPeers, entryAddr, entryPeerId, ipToBytes, mappedIPv4, peerEntry, writeCompactPeers } from '../src/protocol/peers.js';
 
 test('IP text to raw bytes and back', () => {
   assert.equal(ipToBytes('127.0.0.1'), '\x7f\x00\x00\x01');
@@ -25,9 +25,11 @@ test('::ffff: mapping agrees with ip-address', () => {
 });
 
 test('compact peers: 6 bytes IPv4, 18 bytes IPv6, IPv4 mapped for IPv6 clients', () => {
-  const v4 = { addr: compactAddr(ipToBytes('10.0.0.1')!, 6881), peerId: 'x'.repeat(20) };
-  const v6 = { addr: compactAddr(ipToBytes('2001:db8::2')!, 51413), peerId: 'y'.repeat(20) };
-  assert.equal(v4.addr, '\x0a\x00\x00\x01\x1a\xe1');
+  const v4 = peerEntry('x'.repeat(20), compactAddr(ipToBytes('10.0.0.1')!, 6881));
+  const v6 = peerEntry('y'.repeat(20), compactAddr(ipToBytes('2001:db8::2')!, 51413));
+  assert.equal(entryAddr(v4), '\x0a\x00\x00\x01\x1a\xe1');
+  assert.equal(entryPeerId(v4), 'x'.repeat(20));
+  assert.equal(v4.id.length, 26);
   const out4 = Buffer.alloc(6);
   assert.equal(writeCompactPeers([v4, v6], 4, out4, 0), 6); // an IPv6 peer never enters an IPv4 list
   assert.deepEqual(out4, Buffer.from('0a0000011ae1', 'hex'));

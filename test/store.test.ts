@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compactAddr } from '../src/protocol/peers.js';
+import { compactAddr, entryPeerId } from '../src/protocol/peers.js';
 import type { AnnounceEvent } from '../src/protocol/types.js';
 import { MemoryStore } from '../src/tracker/memory-store.js';
 import type { AnnounceOutcome, StoreAnnounce } from '../src/tracker/store.js';
@@ -48,9 +48,9 @@ test('a peer never receives itself; seeders receive only leechers', () => {
   for (let i = 0; i < 5; i++) announce(store, ann(i, { seeder: i < 2 }), T0);
   const leecher = announce(store, ann(4), T0);
   assert.equal(leecher.peers.length, 4);
-  assert.ok(leecher.peers.every((p) => p.peerId !== peerId(4)));
+  assert.ok(leecher.peers.every((p) => entryPeerId(p) !== peerId(4)));
   const seeder = announce(store, ann(0, { seeder: true }), T0);
-  assert.deepEqual(new Set(seeder.peers.map((p) => p.peerId)), new Set([peerId(2), peerId(3), peerId(4)]));
+  assert.deepEqual(new Set(seeder.peers.map((p) => entryPeerId(p))), new Set([peerId(2), peerId(3), peerId(4)]));
 });
 
 test('numwant caps the list and selection is spread over the swarm', () => {
@@ -60,8 +60,8 @@ test('numwant caps the list and selection is spread over the swarm', () => {
   for (let k = 0; k < 20; k++) {
     const out = announce(store, ann(0, { numwant: 10 }), T0);
     assert.equal(out.peers.length, 10);
-    assert.equal(new Set(out.peers.map((p) => p.peerId)).size, 10, 'no duplicates');
-    for (const p of out.peers) seen.add(p.peerId);
+    assert.equal(new Set(out.peers.map((p) => entryPeerId(p))).size, 10, 'no duplicates');
+    for (const p of out.peers) seen.add(entryPeerId(p));
   }
   assert.equal(seen.size, 99, 'successive lists rotate through the whole swarm');
   assert.equal(announce(store, ann(0, { numwant: 0 }), T0).peers.length, 0);
@@ -72,9 +72,9 @@ test('IPv4 clients get IPv4 peers; IPv6 clients get both', () => {
   announce(store, ann(1), T0);
   announce(store, ann(2, { addr: v6(2) }), T0);
   const four = announce(store, ann(3), T0);
-  assert.deepEqual(four.peers.map((p) => p.peerId), [peerId(1)]);
+  assert.deepEqual(four.peers.map((p) => entryPeerId(p)), [peerId(1)]);
   const six = announce(store, ann(4, { addr: v6(4) }), T0);
-  assert.deepEqual(new Set(six.peers.map((p) => p.peerId)), new Set([peerId(1), peerId(2), peerId(3)]));
+  assert.deepEqual(new Set(six.peers.map((p) => entryPeerId(p))), new Set([peerId(1), peerId(2), peerId(3)]));
 });
 
 test('stopped removes the peer; an empty torrent is removed', () => {
@@ -94,7 +94,7 @@ test('peers expire after the TTL; a re-announce keeps a peer alive', () => {
   announce(store, ann(2), T0);
   announce(store, ann(1), T0 + 60); // 1 re-announces
   const out = announce(store, ann(3), T0 + 101); // 2 is now past its TTL
-  assert.deepEqual(out.peers.map((p) => p.peerId), [peerId(1)]);
+  assert.deepEqual(out.peers.map((p) => entryPeerId(p)), [peerId(1)]);
   assert.equal(out.incomplete, 2);
   assert.deepEqual(store.scrape([HASH], T0 + 161)[0], { infoHash: HASH, complete: 0, incomplete: 1, downloaded: 0 });
 });

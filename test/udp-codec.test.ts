@@ -13,6 +13,7 @@ import {
   encodeScrapeResponse,
   UdpRequestError,
 } from '../src/protocol/udp.js';
+import { peerEntry } from '../src/protocol/peers.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const CONN = hex('0102030405060708');
@@ -75,7 +76,7 @@ test('scrape request and response', () => {
 });
 
 test('announce response: 6-byte peers over IPv4, 18-byte (mapped) over IPv6', () => {
-  const peers = [{ addr: '\x7f\x00\x00\x01\x1a\xe1', peerId: PEER }];
+  const peers = [peerEntry(PEER, '\x7f\x00\x00\x01\x1a\xe1')];
   const result = { complete: 4, incomplete: 5, downloaded: 0, interval: 1800, minInterval: 60, peers };
   const v4 = encodeAnnounceResponse(7, result, 4);
   assert.deepEqual(v4, hex('00000001 00000007 00000708 00000005 00000004 7f0000011ae1'));

@@ -8,7 +8,7 @@
  */
 import { encode } from './bencode.js';
 import { ProtocolError } from './errors.js';
-import { writeCompactPeers, compactSize, bytesToIp, type Family } from './peers.js';
+import { writeCompactPeers, compactSize, bytesToIp, entryAddr, entryPeerId, type Family } from './peers.js';
 import type { AnnounceEvent, AnnounceRequest, AnnounceResult, ScrapeFile } from './types.js';
 
 export interface HttpAnnounceRequest extends AnnounceRequest {
@@ -241,14 +241,14 @@ export function encodeAnnounceReply(result: AnnounceResult, opts: AnnounceReplyO
 
 function encodeDictAnnounceReply(result: AnnounceResult, opts: AnnounceReplyOptions): Buffer {
   const peers = result.peers.map((peer) => {
-    const ipLength = peer.addr.length - 2;
-    const ipBytes = peer.addr.slice(0, ipLength);
-    const ip = bytesToIp(ipBytes);
+    const addr = entryAddr(peer);
+    const ipLength = addr.length - 2;
+    const ip = bytesToIp(addr.slice(0, ipLength));
     const dict = new Map<string, string | number | Uint8Array>([
       ['ip', opts.family === 6 && ipLength === 4 ? `::ffff:${ip}` : ip],
-      ['port', (peer.addr.charCodeAt(ipLength) << 8) | peer.addr.charCodeAt(ipLength + 1)],
+      ['port', (addr.charCodeAt(ipLength) << 8) | addr.charCodeAt(ipLength + 1)],
     ]);
-    if (!opts.noPeerId) dict.set('peer id', Buffer.from(peer.peerId, 'latin1'));
+    if (!opts.noPeerId) dict.set('peer id', Buffer.from(entryPeerId(peer), 'latin1'));
     return dict;
   });
   return encode({

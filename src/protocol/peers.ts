@@ -12,12 +12,35 @@ export type Family = 4 | 6;
 /** The 12-byte prefix of an IPv4-mapped IPv6 address (::ffff:0:0/96). */
 export const MAPPED_PREFIX = '\0\0\0\0\0\0\0\0\0\0\xff\xff';
 
-/** What reply encoders need of a peer: its compact address and peer id. */
+/**
+ * What reply encoders need of a peer, in one string (one string header per
+ * peer in the store instead of two): the raw 20-byte peer id, then the
+ * compact address, 4-byte IPv4 + port (6) or 16-byte IPv6 + port (18), latin1.
+ */
 export interface PeerEntry {
-  /** Compact address: 4-byte IPv4 + port (6) or 16-byte IPv6 + port (18), latin1. */
-  readonly addr: string;
-  /** The raw 20-byte peer id, latin1. */
-  readonly peerId: string;
+  readonly id: string;
+}
+
+export const PEER_ID_LENGTH = 20;
+const joinScratch = Buffer.alloc(PEER_ID_LENGTH + 18);
+
+/** `peerId` + `addr` as one flat string (a `+` would make a rope that keeps both alive). */
+export function peerEntryId(peerId: string, addr: string): string {
+  joinScratch.write(peerId, 0, PEER_ID_LENGTH, 'latin1');
+  const n = joinScratch.write(addr, PEER_ID_LENGTH, 18, 'latin1');
+  return joinScratch.toString('latin1', 0, PEER_ID_LENGTH + n);
+}
+
+export function peerEntry(peerId: string, addr: string): PeerEntry {
+  return { id: peerEntryId(peerId, addr) };
+}
+
+export function entryPeerId(e: PeerEntry): string {
+  return e.id.slice(0, PEER_ID_LENGTH);
+}
+
+export function entryAddr(e: PeerEntry): string {
+  return e.id.slice(PEER_ID_LENGTH);
 }
 
 /** Dotted quad → 4 raw bytes, by char codes: this runs for every packet. */
@@ -98,16 +121,17 @@ export function writeCompactPeers(peers: readonly PeerEntry[], family: Family, o
   let pos = offset;
   const size = compactSize(family);
   for (let p = 0; p < peers.length; p++) {
-    const addr = peers[p]!.addr;
-    if (family === 6 && addr.length === 6) {
+    const id = peers[p]!.id;
+    const addrLength = id.length - PEER_ID_LENGTH;
+    if (family === 6 && addrLength === 6) {
       out.fill(0, pos, pos + 10);
       out[pos + 10] = 0xff;
       out[pos + 11] = 0xff;
       pos += 12;
-    } else if (addr.length !== size) {
+    } else if (addrLength !== size) {
       continue;
     }
-    for (let i = 0; i < addr.length; i++) out[pos++] = addr.charCodeAt(i);
+    for (let i = PEER_ID_LENGTH; i < id.length; i++) out[pos++] = id.charCodeAt(i);
   }
   return pos - offset;
 }

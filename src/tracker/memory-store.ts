@@ -14,14 +14,14 @@
  * The sweeper visits the torrents a slice at a time, and live totals come
  * from LiveCounters, so they never include expired peers not yet purged.
  */
-import type { PeerEntry } from '../protocol/peers.js';
+import { entryAddr, entryPeerId, PEER_ID_LENGTH, peerEntryId, type PeerEntry } from '../protocol/peers.js';
 import type { ScrapeFile } from '../protocol/types.js';
 import { LiveCounter } from './live-counter.js';
 import type { AnnounceOutcome, StoreAnnounce, StoreTotals, SwarmStore, SwarmSummary } from './store.js';
 
 interface StoredPeer extends PeerEntry {
-  addr: string;
-  readonly peerId: string;
+  /** Peer id + compact address (see PeerEntry): 26 bytes for IPv4, 38 for IPv6. */
+  id: string;
   /** Last announce, in clock seconds. */
   last: number;
   seeder: boolean;
@@ -97,14 +97,22 @@ class Torrent {
     return findIn(this.leechers, peerId, v4) ?? findIn(this.seeders, peerId, v4);
   }
 
-  add(peer: StoredPeer): void {
+  /** A new peer; `key` is its index key (peer id, + '6' for IPv6). */
+  add(peer: StoredPeer, key: string): void {
     (peer.seeder ? this.seeders : this.leechers).append(peer);
-    if (this.index !== null) this.index.set(keyOf(peer), peer);
+    if (this.index !== null) this.index.set(key, peer);
     else if (this.size > SMALL_SWARM) {
       this.index = new Map();
       for (let p = this.leechers.oldest; p !== null; p = p.newer) this.index.set(keyOf(p), p);
       for (let p = this.seeders.oldest; p !== null; p = p.newer) this.index.set(keyOf(p), p);
     }
+  }
+
+  /** A re-announce: to the newest end of the list its role says; the index is unchanged. */
+  touch(peer: StoredPeer, seeder: boolean): void {
+    (peer.seeder ? this.seeders : this.leechers).unlink(peer);
+    peer.seeder = seeder;
+    (seeder ? this.seeders : this.leechers).append(peer);
   }
 
   delete(peer: StoredPeer): void {
@@ -113,15 +121,25 @@ class Torrent {
   }
 }
 
+const V4_ID_LENGTH = PEER_ID_LENGTH + 6;
+
 function findIn(list: PeerList, peerId: string, v4: boolean): StoredPeer | undefined {
   for (let p = list.oldest; p !== null; p = p.newer) {
-    if (p.peerId === peerId && (p.addr.length === 6) === v4) return p;
+    if ((p.id.length === V4_ID_LENGTH) === v4 && p.id.startsWith(peerId)) return p;
   }
   return undefined;
 }
 
 function keyOf(peer: StoredPeer): string {
-  return peer.addr.length === 6 ? peer.peerId : peer.peerId + '6';
+  const peerId = peer.id.slice(0, PEER_ID_LENGTH);
+  return peer.id.length === V4_ID_LENGTH ? peerId : peerId + '6';
+}
+
+/** True when `id` already ends with `addr` (no substring made). */
+function sameAddr(id: string, addr: string): boolean {
+  if (id.length !== PEER_ID_LENGTH + addr.length) return false;
+  for (let i = 0; i < addr.length; i++) if (id.charCodeAt(PEER_ID_LENGTH + i) !== addr.charCodeAt(i)) return false;
+  return true;
 }
 
 const NO_PEERS: readonly PeerEntry[] = [];
@@ -192,16 +210,14 @@ export class MemoryStore implements SwarmStore {
     if (input.event === 'completed' && (peer === undefined || !peer.seeder)) torrent.downloaded++;
     const newestBefore = torrent.newestLast();
     if (peer === undefined) {
-      peer = { addr: input.addr, peerId: input.peerId, last: now, seeder: input.seeder, older: null, newer: null };
-      torrent.add(peer);
+      peer = { id: peerEntryId(input.peerId, input.addr), last: now, seeder: input.seeder, older: null, newer: null };
+      torrent.add(peer, v4 ? input.peerId : input.peerId + '6');
     } else {
       this.livePeers.remove(peer.last, now);
       if (peer.seeder) this.liveSeeders.remove(peer.last, now);
-      torrent.delete(peer);
-      peer.addr = input.addr;
+      if (!sameAddr(peer.id, input.addr)) peer.id = peerEntryId(input.peerId, input.addr);
       peer.last = now;
-      peer.seeder = input.seeder;
-      torrent.add(peer);
+      torrent.touch(peer, input.seeder);
     }
     // The torrent's newest announce is now: move it in the live-torrent count.
     if (newestBefore >= 0) this.liveTorrents.remove(newestBefore, now);
@@ -302,7 +318,7 @@ export class MemoryStore implements SwarmStore {
     for (const [infoHash, torrent] of this.torrents) {
       const peers: SavedPeer[] = [];
       for (const list of [torrent.seeders, torrent.leechers]) {
-        for (let p = list.oldest; p !== null; p = p.newer) peers.push({ peerId: p.peerId, addr: p.addr, last: p.last, seeder: p.seeder });
+        for (let p = list.oldest; p !== null; p = p.newer) peers.push({ peerId: entryPeerId(p), addr: entryAddr(p), last: p.last, seeder: p.seeder });
       }
       yield { infoHash, downloaded: torrent.downloaded, peers };
     }
@@ -317,8 +333,9 @@ export class MemoryStore implements SwarmStore {
     torrent.downloaded = saved.downloaded;
     this.torrents.set(saved.infoHash, torrent);
     for (const s of live) {
-      if (torrent.find(s.peerId, s.addr.length === 6) !== undefined) continue;
-      torrent.add({ addr: s.addr, peerId: s.peerId, last: s.last, seeder: s.seeder, older: null, newer: null });
+      const v4 = s.addr.length === 6;
+      if (torrent.find(s.peerId, v4) !== undefined) continue;
+      torrent.add({ id: peerEntryId(s.peerId, s.addr), last: s.last, seeder: s.seeder, older: null, newer: null }, v4 ? s.peerId : s.peerId + '6');
       this.livePeers.add(s.last, now);
       if (s.seeder) this.liveSeeders.add(s.last, now);
     }
@@ -372,7 +389,7 @@ export class MemoryStore implements SwarmStore {
   private select(torrent: Torrent, self: StoredPeer, numwant: number, now: number): PeerEntry[] {
     const out: PeerEntry[] = [];
     const cutoff = now - this.peerTtl;
-    const v4Only = self.addr.length === 6;
+    const v4Only = self.id.length === V4_ID_LENGTH;
     const leechersAvailable = torrent.leechers.size - (self.seeder ? 0 : 1);
     const seedersAvailable = self.seeder ? 0 : torrent.seeders.size;
     const total = leechersAvailable + seedersAvailable;
@@ -394,7 +411,7 @@ function take(list: PeerList, count: number, self: StoredPeer, v4Only: boolean, 
   let taken = 0;
   for (let visited = 0; visited < list.size && taken < count; visited++) {
     if (p === null) p = list.oldest!;
-    if (p !== self && p.last > cutoff && !(v4Only && p.addr.length !== 6) && !(dedupe && out.includes(p))) {
+    if (p !== self && p.last > cutoff && !(v4Only && p.id.length !== V4_ID_LENGTH) && !(dedupe && out.includes(p))) {
       out.push(p);
       taken++;
     }
