@@ -181,7 +181,11 @@ try {
     console.log(`\nratios wildkat / ${VS} (same load generator, same run):`);
     for (const r of rows.filter((x) => x.tracker === 'wildkat')) {
       const other = rows.find((x) => x.tracker === VS && x.setting === r.setting && x.test === r.test);
-      if (other && other.rate > 0) console.log(`  ${r.setting} ${r.test}: ${(r.rate / other.rate).toFixed(2)}×`);
+      if (other === undefined) continue;
+      const otherErrors = Number(other.errors.split('/')[0]);
+      // opentracker closes every HTTP connection: a keep-alive client mostly gets resets, no figure to compare.
+      if (other.rate === 0 || otherErrors > other.rate) console.log(`  ${r.setting} ${r.test}: n/a (${VS} failed ${otherErrors} of these requests)`);
+      else console.log(`  ${r.setting} ${r.test}: ${(r.rate / other.rate).toFixed(2)}×`);
     }
   }
   console.log(`\n${sweeperStall()}`);
