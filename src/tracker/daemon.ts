@@ -158,6 +158,12 @@ function portSuffix(port: number, defaultPort: number): string {
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
+/** dgram's lookup for IP literals only: answers at once. */
+function literalLookup(address: string, family: unknown, callback: (err: Error | null, address: string, family: number) => void): void {
+  void family;
+  callback(null, address, isIPv6(address) ? 6 : 4);
+}
+
 interface Persistence {
   save(reason: string): Promise<void>;
   /** Stops the timer; saves a last time unless told not to. */
@@ -329,7 +335,9 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
         await serveTcp('http', options.httpPort, address, family, handler);
       }
       if (options.udpPort !== null) {
-        const socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6 });
+        // Replies go to the IP literal a datagram came from: resolve it in place instead of
+        // through dns.lookup, which defers every send by a tick.
+        const socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6, lookup: literalLookup });
         attachUdpHandler(socket, { service, stats, connectionIds, logger, warnings, verbose: options.verbose });
         sockets.push(socket);
         const port = await bindUdp(socket, address, options.udpPort);
