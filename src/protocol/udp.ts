@@ -15,7 +15,6 @@ export const ACTION_ANNOUNCE = 1;
 export const ACTION_SCRAPE = 2;
 export const ACTION_ERROR = 3;
 
-export const CONNECT_REQUEST_SIZE = 16;
 export const ANNOUNCE_REQUEST_SIZE = 98;
 export const SCRAPE_REQUEST_MIN_SIZE = 36;
 /** Hashes in one scrape: 16 + 74 × 20 = 1496 bytes, within a 1500-byte MTU. */

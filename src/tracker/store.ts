@@ -2,7 +2,7 @@
  * The swarm store: torrents → peers, behind a small interface so that a
  * shared (asynchronous) store can replace the in-memory one later.
  */
-import type { Family, PeerEntry } from '../protocol/peers.js';
+import type { PeerEntry } from '../protocol/peers.js';
 import type { AnnounceEvent, ScrapeFile, SwarmCounts } from '../protocol/types.js';
 
 export type MaybePromise<T> = T | Promise<T>;
@@ -49,8 +49,4 @@ export interface SwarmStore {
   totals(now: number): MaybePromise<StoreTotals>;
   /** The largest swarms as of the last complete sweeper pass, largest first. */
   topSwarms(): MaybePromise<readonly SwarmSummary[]>;
-}
-
-export function familyOfAddr(addr: string): Family {
-  return addr.length === 6 ? 4 : 6;
 }
