@@ -44,7 +44,7 @@ export interface SwarmStore {
   scrape(infoHashes: readonly string[], now: number): MaybePromise<ScrapeFile[]>;
   /** Counts for every torrent. */
   scrapeAll(now: number): MaybePromise<ScrapeFile[]>;
-  /** Purges expired peers from at most `budget` torrents; returns peers removed. */
+  /** One sweeper slice of at most `budget` units of work (torrents visited + peers purged); returns peers removed. */
   sweep(now: number, budget: number): MaybePromise<number>;
   totals(now: number): MaybePromise<StoreTotals>;
   /** The largest swarms as of the last complete sweeper pass, largest first. */
