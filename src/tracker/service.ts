@@ -6,7 +6,7 @@ import { ProtocolError } from '../protocol/errors.js';
 import { compactAddr } from '../protocol/peers.js';
 import type { AnnounceRequest, AnnounceResult, ScrapeFile } from '../protocol/types.js';
 import type { Clock } from './clock.js';
-import type { MaybePromise, SwarmStore } from './store.js';
+import type { AnnounceOutcome, MaybePromise, SwarmStore } from './store.js';
 
 export const DEFAULT_NUMWANT = 50;
 
@@ -51,17 +51,19 @@ export class TrackerService {
       },
       this.clock.now(),
     );
-    return whenReady(outcome, (o) => {
-      if (o === null) throw new ProtocolError('this tracker is full: it takes no new torrents now', 'torrent_limit');
-      return {
-        complete: o.complete,
-        incomplete: o.incomplete,
-        downloaded: o.downloaded,
-        peers: o.peers,
-        interval: this.options.interval,
-        minInterval: this.options.minInterval,
-      };
-    });
+    return outcome instanceof Promise ? outcome.then((o) => this.result(o)) : this.result(outcome);
+  }
+
+  private result(o: AnnounceOutcome | null): AnnounceResult {
+    if (o === null) throw new ProtocolError('this tracker is full: it takes no new torrents now', 'torrent_limit');
+    return {
+      complete: o.complete,
+      incomplete: o.incomplete,
+      downloaded: o.downloaded,
+      peers: o.peers,
+      interval: this.options.interval,
+      minInterval: this.options.minInterval,
+    };
   }
 
   /**

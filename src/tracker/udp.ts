@@ -21,7 +21,8 @@ import {
 import type { StatsCollector } from '../stats/collector.js';
 import type { ConnectionIds } from './connection-id.js';
 import type { Logger, RateLimitedWarnings } from './log.js';
-import { whenReady, type TrackerService } from './service.js';
+import type { TrackerService } from './service.js';
+import type { AnnounceResult, ScrapeFile } from '../protocol/types.js';
 
 export interface UdpFrontendContext {
   service: TrackerService;
@@ -66,6 +67,16 @@ export function attachUdpHandler(socket: Socket, ctx: UdpFrontendContext): void 
     }
   }
 
+  function replyAnnounce(tx: number, result: AnnounceResult, ipBytes: string, rinfo: RemoteInfo): void {
+    stats.announce('udp', ipBytes);
+    send(encodeAnnounceResponse(tx, result, ipBytes.length === 4 ? 4 : 6), rinfo);
+  }
+
+  function replyScrape(tx: number, files: readonly ScrapeFile[], ipBytes: string, rinfo: RemoteInfo): void {
+    stats.scrape('udp', ipBytes);
+    send(encodeScrapeResponse(tx, files), rinfo);
+  }
+
   socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
     if (verbose) logger.debug({ remote: rinfo.address, port: rinfo.port, request: msg.toString('hex') }, 'udp request');
     let transactionId: number | null = null;
@@ -82,17 +93,16 @@ export function attachUdpHandler(socket: Socket, ctx: UdpFrontendContext): void 
         throw new UdpRequestError('invalid connection id', 'bad_connection_id', req.transactionId);
       }
       const tx = req.transactionId;
-      const done =
-        req.action === 'announce'
-          ? whenReady(service.announce(req.announce, ipBytes), (r) => {
-              stats.announce('udp', ipBytes);
-              send(encodeAnnounceResponse(tx, r, ipBytes.length === 4 ? 4 : 6), rinfo);
-            })
-          : whenReady(service.scrape(req.infoHashes, MAX_SCRAPE_HASHES_PER_PACKET), (files) => {
-              stats.scrape('udp', ipBytes);
-              send(encodeScrapeResponse(tx, files), rinfo);
-            });
-      if (done instanceof Promise) done.catch((err: unknown) => fail(err, rinfo, tx, msg.length));
+      // The in-memory store answers at once: no closure per packet unless a store is asynchronous.
+      if (req.action === 'announce') {
+        const result = service.announce(req.announce, ipBytes);
+        if (result instanceof Promise) result.then((r) => replyAnnounce(tx, r, ipBytes, rinfo), (err: unknown) => fail(err, rinfo, tx, msg.length));
+        else replyAnnounce(tx, result, ipBytes, rinfo);
+      } else {
+        const files = service.scrape(req.infoHashes, MAX_SCRAPE_HASHES_PER_PACKET);
+        if (files instanceof Promise) files.then((f) => replyScrape(tx, f, ipBytes, rinfo), (err: unknown) => fail(err, rinfo, tx, msg.length));
+        else replyScrape(tx, files, ipBytes, rinfo);
+      }
     } catch (err) {
       if (err instanceof UdpRequestError) transactionId = err.transactionId;
       fail(err, rinfo, transactionId, msg.length);
