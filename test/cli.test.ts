@@ -18,11 +18,6 @@ function run(args: string[]): { status: number | null; stderr: string } {
   return { status: r.status, stderr: r.stderr };
 }
 
-/** A port for the CLI (which takes 0 as "disabled"), outside the ephemeral range. */
-async function freePort(): Promise<number> {
-  return randomPort();
-}
-
 test('invalid values: one line naming the flag, exit 2', () => {
   const cases: [string[], RegExp][] = [
     [['--http-port', '70000'], /^wildkat-tracker: --http-port: must be a whole number from 0 to 65535, got 70000\n$/],
@@ -65,7 +60,7 @@ test('a port in use: one line naming the flag, the address and the fix; exit 1',
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   test(`logs each listener, serves, and exits 0 within a second of ${signal}`, async () => {
-    const port = await freePort();
+    const port = randomPort();
     const child = spawn(process.execPath, [BIN, '--host', '127.0.0.1', '--http-port', String(port), '--udp-port', String(port), '--web-http-port', '0'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -118,7 +113,7 @@ test('the seed\'s "HTTPS + UDP + IPv6" command line (test certificate, high port
   const key = join(dir, 'tracker.key');
   copyFileSync(a.certPath, cert);
   copyFileSync(a.keyPath, key);
-  const [httpPort, httpsPort, udpPort, webHttpsPort, webHttpPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  const [httpPort, httpsPort, udpPort, webHttpsPort, webHttpPort] = [randomPort(), randomPort(), randomPort(), randomPort(), randomPort()];
   const { child, logs } = await startCli(
     [
       '--http-port', String(httpPort),

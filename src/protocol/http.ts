@@ -134,7 +134,14 @@ function scanAnnounce(query: string): AnnounceFields {
   return fields;
 }
 
+/** Decoded text of a field only read here (numbers, flags): as it is when nothing is escaped. */
 function decoded(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  return value.includes('%') || value.includes('+') ? percentDecode(value) : value;
+}
+
+/** Decoded bytes of a field the store may keep (info_hash, peer_id): always a fresh copy. */
+function decodedBytes(value: string | undefined): string | undefined {
   return value === undefined ? undefined : percentDecode(value);
 }
 
@@ -150,8 +157,8 @@ const EVENTS: ReadonlyMap<string, AnnounceEvent> = new Map([
 /** Parses the query of GET /announce; throws ProtocolError naming the bad field. */
 export function parseAnnounceQuery(query: string): HttpAnnounceRequest {
   const f = scanAnnounce(query);
-  const infoHash = bytes20(decoded(f.info_hash), 'info_hash');
-  const peerId = bytes20(decoded(f.peer_id), 'peer_id');
+  const infoHash = bytes20(decodedBytes(f.info_hash), 'info_hash');
+  const peerId = bytes20(decodedBytes(f.peer_id), 'peer_id');
   const portText = decoded(f.port);
   if (portText === undefined) bad('missing port', 'missing_port');
   if (!/^[0-9]{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) {

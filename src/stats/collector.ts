@@ -13,18 +13,19 @@ export const PROTOCOLS: readonly Protocol[] = ['udp', 'https', 'http'];
 const DAY = 86_400;
 const DAILY_BARS = 30;
 const MINUTES = 60;
+const ANNOUNCE = 0;
+const SCRAPE = 1;
+type Kind = typeof ANNOUNCE | typeof SCRAPE;
 
 /** One period's counters (a day, or all time). */
 class Period {
   day: number;
-  announces = 0;
-  scrapes = 0;
-  /** Announces and scrapes by protocol, in PROTOCOLS order. */
-  readonly protocolAnnounces = new Float64Array(3);
-  readonly protocolScrapes = new Float64Array(3);
-  /** Announces and scrapes by family: [IPv4, IPv6]. */
-  readonly familyAnnounces = new Float64Array(2);
-  readonly familyScrapes = new Float64Array(2);
+  /** Requests by kind: [announces, scrapes]. */
+  readonly requests = new Float64Array(2);
+  /** By protocol (PROTOCOLS order) and kind: [protocol * 2 + kind]. */
+  readonly byProtocol = new Float64Array(6);
+  /** By family (IPv4, IPv6) and kind: [family * 2 + kind]. */
+  readonly byFamily = new Float64Array(4);
   bytesSent = 0;
   gzipSaved = 0;
   gzipResponses = 0;
@@ -37,6 +38,17 @@ class Period {
 
   constructor(day: number) {
     this.day = day;
+  }
+
+  get announces(): number {
+    return this.requests[ANNOUNCE]!;
+  }
+
+  /** One request of `kind` over protocol index `p` from family index `f`. */
+  count(kind: Kind, p: number, f: number): void {
+    this.requests[kind]!++;
+    this.byProtocol[p * 2 + kind]!++;
+    this.byFamily[f * 2 + kind]!++;
   }
 }
 
@@ -87,10 +99,10 @@ export function isoDate(day: number): string {
 }
 
 function figures(p: Period): PeriodFigures {
-  const pair = (a: Float64Array, s: Float64Array, i: number): ProtocolFigures => ({ announces: a[i]!, scrapes: s[i]! });
+  const pair = (counts: Float64Array, i: number): ProtocolFigures => ({ announces: counts[i * 2 + ANNOUNCE]!, scrapes: counts[i * 2 + SCRAPE]! });
   return {
-    announces: p.announces,
-    scrapes: p.scrapes,
+    announces: p.requests[ANNOUNCE]!,
+    scrapes: p.requests[SCRAPE]!,
     unique_ips: p.uniqueIps.estimate(),
     bytes_sent: p.bytesSent,
     gzip_bytes_saved: p.gzipSaved,
@@ -98,11 +110,11 @@ function figures(p: Period): PeriodFigures {
     responses: p.responses,
     refused_announces: p.refused,
     protocols: {
-      udp: pair(p.protocolAnnounces, p.protocolScrapes, 0),
-      https: pair(p.protocolAnnounces, p.protocolScrapes, 1),
-      http: pair(p.protocolAnnounces, p.protocolScrapes, 2),
+      udp: pair(p.byProtocol, 0),
+      https: pair(p.byProtocol, 1),
+      http: pair(p.byProtocol, 2),
     },
-    families: { ipv4: pair(p.familyAnnounces, p.familyScrapes, 0), ipv6: pair(p.familyAnnounces, p.familyScrapes, 1) },
+    families: { ipv4: pair(p.byFamily, 0), ipv6: pair(p.byFamily, 1) },
   };
 }
 
@@ -150,7 +162,7 @@ export class StatsCollector {
     return slot * 6;
   }
 
-  private record(kind: 0 | 1, protocol: Protocol, ipBytes: string): void {
+  private record(kind: Kind, protocol: Protocol, ipBytes: string): void {
     const now = this.clock.now();
     const today = this.periodsFor(now);
     const all = this.allTime;
@@ -159,32 +171,19 @@ export class StatsCollector {
     const h = hash32(ipBytes, this.seed);
     today.uniqueIps.addHash(h);
     all.uniqueIps.addHash(h);
-    if (kind === 0) {
-      today.announces++;
-      all.announces++;
-      today.protocolAnnounces[p]!++;
-      all.protocolAnnounces[p]!++;
-      today.familyAnnounces[f]!++;
-      all.familyAnnounces[f]!++;
-      today.hourly[Math.floor((now % DAY) / 3600)]!++;
-    } else {
-      today.scrapes++;
-      all.scrapes++;
-      today.protocolScrapes[p]!++;
-      all.protocolScrapes[p]!++;
-      today.familyScrapes[f]!++;
-      all.familyScrapes[f]!++;
-    }
+    today.count(kind, p, f);
+    all.count(kind, p, f);
+    if (kind === ANNOUNCE) today.hourly[Math.floor((now % DAY) / 3600)]!++;
     this.minuteCounts[this.minuteSlot(now) + p * 2 + kind]!++;
   }
 
   /** An announce that was answered, from raw IP bytes (latin1, 4 or 16). */
   announce(protocol: Protocol, ipBytes: string): void {
-    this.record(0, protocol, ipBytes);
+    this.record(ANNOUNCE, protocol, ipBytes);
   }
 
   scrape(protocol: Protocol, ipBytes: string): void {
-    this.record(1, protocol, ipBytes);
+    this.record(SCRAPE, protocol, ipBytes);
   }
 
   /** An announce refused because the tracker holds --max-torrents torrents. */
@@ -209,7 +208,7 @@ export class StatsCollector {
       daily.push({ date: isoDate(d), announces: d === day ? this.today.announces : (this.history.get(d) ?? 0) });
     }
     const minute = Math.floor(now / 60);
-    const perSecond = (kind: 0 | 1): Record<Protocol, number[]> => {
+    const perSecond = (kind: Kind): Record<Protocol, number[]> => {
       const out: Record<Protocol, number[]> = { udp: [], https: [], http: [] };
       for (let m = minute - MINUTES + 1; m <= minute; m++) {
         const slot = m % MINUTES;
@@ -228,8 +227,8 @@ export class StatsCollector {
       daily,
       last_hour: {
         from: new Date((minute - MINUTES + 1) * 60_000).toISOString(),
-        announces_per_second: perSecond(0),
-        scrapes_per_second: perSecond(1),
+        announces_per_second: perSecond(ANNOUNCE),
+        scrapes_per_second: perSecond(SCRAPE),
       },
     };
   }
