@@ -186,6 +186,23 @@ export class StatsCollector {
     this.record(SCRAPE, protocol, ipBytes);
   }
 
+  private tlsFailures = 0;
+  private acceptErrors = 0;
+
+  /** A TLS handshake that failed or never finished. */
+  tlsFailure(): void {
+    this.tlsFailures++;
+  }
+
+  /** A connection the kernel could not hand over (EMFILE, ENFILE). */
+  acceptError(): void {
+    this.acceptErrors++;
+  }
+
+  connectionFailures(): { tls_handshake_failures: number; accept_errors: number } {
+    return { tls_handshake_failures: this.tlsFailures, accept_errors: this.acceptErrors };
+  }
+
   /** An announce refused because the tracker holds --max-torrents torrents. */
   refusal(): void {
     this.periodsFor(this.clock.now()).refused++;

@@ -7,9 +7,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { IntervalHistogram } from 'node:perf_hooks';
 import type { Clock } from '../tracker/clock.js';
 import type { Logger } from '../tracker/log.js';
+import type { LoopDelayFigures } from '../tracker/loop-delay.js';
 import type { StoreTotals, SwarmStore, SwarmSummary } from '../tracker/store.js';
 import type { ActivityFigures, StatsCollector } from './collector.js';
 
@@ -27,10 +27,14 @@ export interface StatsJson extends ActivityFigures {
     uptime_seconds: number;
     generated_at: string;
     peer_ttl: number;
-    /** Event-loop delay since start, ms: p99 and the worst. */
+    /** Event-loop delay of the last one to two minutes, ms: p99 and the worst. */
     event_loop_delay_p99_ms: number | null;
     event_loop_delay_max_ms: number | null;
+    /** The worst event-loop delay since start, ms. */
+    event_loop_delay_max_since_start_ms: number | null;
   };
+  /** Connections that failed before a request: TLS handshakes, accept() errors (EMFILE). */
+  connections: { tls_handshake_failures: number; accept_errors: number };
   live: StoreTotals;
   announce_urls: AnnounceUrls;
   top_swarms: { info_hash: string; peers: number; seeders: number; leechers: number; downloaded: number }[];
@@ -46,8 +50,8 @@ export interface StatsPageContext {
   peerTtl: number;
   startedAt: number;
   announceUrls: AnnounceUrls;
-  /** Event-loop delay since start (perf_hooks.monitorEventLoopDelay). */
-  loopDelay?: IntervalHistogram;
+  /** Event-loop delay, recent and since start. */
+  loopDelay?: { figures(): LoopDelayFigures };
 }
 
 interface Asset {
@@ -93,6 +97,7 @@ function swarm(s: SwarmSummary): StatsJson['top_swarms'][number] {
 export async function buildStatsJson(ctx: StatsPageContext): Promise<StatsJson> {
   const now = ctx.clock.now();
   const [live, top] = await Promise.all([ctx.store.totals(now), ctx.store.topSwarms()]);
+  const loop = ctx.loopDelay?.figures() ?? null;
   return {
     tracker: {
       id: ctx.trackerId,
@@ -101,9 +106,11 @@ export async function buildStatsJson(ctx: StatsPageContext): Promise<StatsJson> 
       uptime_seconds: Math.max(0, now - ctx.startedAt),
       generated_at: new Date(now * 1000).toISOString(),
       peer_ttl: ctx.peerTtl,
-      event_loop_delay_p99_ms: ctx.loopDelay === undefined ? null : Math.round(ctx.loopDelay.percentile(99) / 1e4) / 100,
-      event_loop_delay_max_ms: ctx.loopDelay === undefined ? null : Math.round(ctx.loopDelay.max / 1e4) / 100,
+      event_loop_delay_p99_ms: loop?.recentP99Ms ?? null,
+      event_loop_delay_max_ms: loop?.recentMaxMs ?? null,
+      event_loop_delay_max_since_start_ms: loop?.maxSinceStartMs ?? null,
     },
+    connections: ctx.collector.connectionFailures(),
     live,
     announce_urls: ctx.announceUrls,
     ...ctx.collector.activity(),

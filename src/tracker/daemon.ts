@@ -7,7 +7,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { isIPv6, Server as NetServer, type AddressInfo } from 'node:net';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { Duplex } from 'node:stream';
 import type { Server as TlsServer } from 'node:tls';
 import { StatsCollector } from '../stats/collector.js';
 import { createStatsHandler, type AnnounceUrls } from '../stats/server.js';
@@ -19,11 +19,13 @@ import { createHttpHandler, createRedirectHandler } from './http.js';
 import { ClientAddressResolver } from './client-address.js';
 import { loadState, removeStaleTemporaries, saveState, type LoadResult } from './state-file.js';
 import { createLogger, RateLimitedWarnings, type Logger } from './log.js';
+import { LoopDelayMonitor } from './loop-delay.js';
 import { MemoryStore } from './memory-store.js';
 import { TrackerService } from './service.js';
 import type { SwarmStore } from './store.js';
 import { CertificateReloader, loadTlsMaterial, type TlsMaterial } from './tls.js';
 import { attachUdpHandler } from './udp.js';
+import { SocketCloser } from './socket-closer.js';
 
 /** Sweeper work per tick (torrents visited + peers purged): bounds a tick's cost whatever the store holds. */
 export const SWEEP_BUDGET_PER_TICK = 5000;
@@ -61,6 +63,8 @@ export interface HttpLimits {
   keepAliveTimeoutMs: number;
   /** A connection with no traffic at all is closed after this. */
   idleTimeoutMs: number;
+  /** A TLS handshake must finish within this. */
+  handshakeTimeoutMs: number;
   /** How often the timeouts above are enforced. */
   checkIntervalMs: number;
   /** On shutdown, how long in-flight requests may take before connections are cut. */
@@ -72,6 +76,7 @@ export const HTTP_LIMITS: Readonly<HttpLimits> = {
   requestTimeoutMs: 15_000,
   keepAliveTimeoutMs: 30_000,
   idleTimeoutMs: 30_000,
+  handshakeTimeoutMs: 10_000,
   checkIntervalMs: 1_000,
   drainMs: 3_000,
 };
@@ -232,10 +237,11 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
   const service = new TrackerService(store, options, clock);
   const stats = new StatsCollector(clock);
   const connectionIds = new ConnectionIds(clock);
+  const closer = new SocketCloser();
   const startedAt = clock.now();
-  // The worst event-loop stall is on the stats page: the first thing to look at when latency spikes.
-  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
-  loopDelay.enable();
+  // Event-loop stalls are on the stats page: the first thing to look at when latency spikes.
+  const loopDelay = new LoopDelayMonitor();
+  loopDelay.start();
   const reloader = tls !== null && options.cert !== null && options.key !== null ? new CertificateReloader(options.cert, options.key, logger) : null;
 
   const listeners: ListenerInfo[] = [];
@@ -299,7 +305,9 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
       maxHeaderSize: 16 * 1024,
     };
     const secure = kind === 'https' || kind === 'web-https';
-    const server: Server = secure ? createHttpsServer({ ...serverOptions, cert: tls!.cert, key: tls!.key }, handler) : createHttpServer(serverOptions, handler);
+    const server: Server = secure
+      ? createHttpsServer({ ...serverOptions, cert: tls!.cert, key: tls!.key, handshakeTimeout: limits.handshakeTimeoutMs }, handler)
+      : createHttpServer(serverOptions, handler);
     if (secure) reloader!.add(server as unknown as TlsServer);
     server.maxConnections = options.maxConnections;
     // While shutting down, every reply ends its connection.
@@ -310,18 +318,34 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
         if (!res.writableFinished) cutRequests++;
       });
     });
-    server.setTimeout(limits.idleTimeoutMs, (socket) => socket.destroy());
-    server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-      warnings.warn({ code: err.code, listener: kind }, 'malformed http request');
-      if (!socket.writable || err.code === 'ECONNRESET') {
+    server.setTimeout(limits.idleTimeoutMs, (socket) => closer.destroy(socket));
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+      // A TLS failure was handled (logged once, destroyed) by the tlsClientError listener below.
+      if (socket.destroyed) return;
+      if (err.code === 'ECONNRESET' || err.code === 'EPIPE') {
+        logger.debug({ code: err.code, listener: kind }, 'client reset the connection');
         socket.destroy();
         return;
       }
-      socket.end(`HTTP/1.1 ${clientErrorStatus(err.code)}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      warnings.warn({ code: err.code, listener: kind }, 'malformed http request');
+      closer.end(socket, `HTTP/1.1 ${clientErrorStatus(err.code)}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     });
-    if (secure) server.on('tlsClientError', (err: NodeJS.ErrnoException) => warnings.warn({ code: err.code, listener: kind }, 'TLS handshake failed'));
+    if (secure) {
+      // First in line: https re-emits a TLS failure as clientError, whose reply a socket
+      // without a finished handshake can never send (it would sit in CLOSE-WAIT forever).
+      server.prependListener('tlsClientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+        stats.tlsFailure();
+        warnings.warn({ code: err.code, listener: kind }, 'TLS handshake failed');
+        socket.destroy();
+      });
+    }
     servers.push(server);
     const bound = await listenTcp(server, kind, address, port, family === 6);
+    // After listening, the only errors are accept failures (EMFILE, ENFILE): the listener keeps going.
+    server.on('error', (err: NodeJS.ErrnoException) => {
+      stats.acceptError();
+      warnings.warn({ code: err.code, listener: kind, err: err.message }, err.code === 'EMFILE' || err.code === 'ENFILE' ? 'out of file descriptors: connection not accepted' : 'accept failed');
+    });
     listeners.push({ protocol: kind, family, address, port: bound });
   };
 
@@ -393,7 +417,7 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
     },
     async close() {
       clearInterval(sweeper);
-      loopDelay.disable();
+      loopDelay.stop();
       await closeAll();
       await persistence?.stop();
       logger.info({ cutRequests }, 'stopped');
