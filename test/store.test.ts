@@ -107,7 +107,7 @@ test('the sweeper does a bounded amount of work per slice and finishes its pass'
   const later = T0 + 200;
   let removed = 0;
   for (let slice = 0; slice < 100; slice++) {
-    const n = store.sweep(later, 4);
+    const n = store.sweep(later, 4).removed;
     assert.ok(n <= 3, `a slice of 4 units visits a torrent and removes at most 3 peers, removed ${n}`);
     removed += n;
     if (removed === 30) break;
@@ -120,10 +120,10 @@ test('a mass expiry inside one huge swarm is purged across several slices', () =
   const store = new MemoryStore({ peerTtl: 100 });
   for (let i = 0; i < 1000; i++) announce(store, { ...ann(i), addr: v4(i) }, T0);
   const later = T0 + 200;
-  assert.equal(store.sweep(later, 100), 99, 'one unit to visit, 99 removals');
-  assert.equal(store.sweep(later, 100), 100, 'the same torrent, held over');
+  assert.equal(store.sweep(later, 100).removed, 99, 'one unit to visit, 99 removals');
+  assert.equal(store.sweep(later, 100).removed, 100, 'the same torrent, held over');
   let total = 199;
-  for (let i = 0; i < 20 && total < 1000; i++) total += store.sweep(later, 100);
+  for (let i = 0; i < 20 && total < 1000; i++) total += store.sweep(later, 100).removed;
   assert.equal(total, 1000);
   // And an announce never purges more than a bounded number at once, yet hands out no expired peer.
   for (let i = 0; i < 1000; i++) announce(store, { ...ann(i), addr: v4(i), infoHash: 'big'.padEnd(20, '-') }, T0);
@@ -135,7 +135,7 @@ test('a sweep of the whole store starts from the top', () => {
   const store = new MemoryStore({ peerTtl: 100 });
   for (let t = 0; t < 5; t++) announce(store, { ...ann(1), infoHash: `t${t}`.padEnd(20, '-') }, T0);
   store.sweep(T0, 2); // a partial pass that removes nothing
-  assert.equal(store.sweep(T0 + 200, Number.MAX_SAFE_INTEGER), 5);
+  assert.equal(store.sweep(T0 + 200, Number.MAX_SAFE_INTEGER).removed, 5);
 });
 
 test('full scrape lists live torrents only', () => {
@@ -200,4 +200,22 @@ test('--max-torrents: a new torrent beyond the limit is refused; known torrents 
   assert.equal(announce(store, { ...ann(2), infoHash: 'a'.repeat(20) }, T0).incomplete, 2);
   announce(store, { ...ann(1), infoHash: 'b'.repeat(20), event: 'stopped' }, T0);
   assert.ok(store.announce({ ...ann(1), infoHash: 'c'.repeat(20) }, T0) !== null, 'room again once a torrent is gone');
+});
+
+test('a swarm re-created while the sweeper held its expired predecessor is not deleted', () => {
+  const store = new MemoryStore({ peerTtl: 100 });
+  for (let i = 0; i < 300; i++) announce(store, { ...ann(i), addr: v4(i) }, T0);
+  const later = T0 + 200;
+  // The slice runs out of budget inside the swarm and holds it for the next slice.
+  assert.equal(store.sweep(later, 50).removed, 49);
+  // Meanwhile a scrape purges the rest (lazily), the torrent is removed, and an announce creates it anew.
+  assert.deepEqual(store.scrape([HASH], later), [{ infoHash: HASH, complete: 0, incomplete: 0, downloaded: 0 }]);
+  announce(store, ann(1000), later);
+  // The next slice must not delete the new swarm on behalf of the old one.
+  for (let i = 0; i < 5; i++) store.sweep(later, 50);
+  assert.deepEqual(store.scrape([HASH], later), [{ infoHash: HASH, complete: 0, incomplete: 1, downloaded: 0 }]);
+  assert.deepEqual(store.totals(later), { torrents: 1, peers: 1, seeders: 0, leechers: 1 });
+  const out = announce(store, ann(1001), later);
+  assert.equal(out.incomplete, 2);
+  assert.deepEqual(out.peers.map(entryPeerId), [peerId(1000)]);
 });

@@ -26,10 +26,8 @@ import type { SwarmStore } from './store.js';
 import { CertificateReloader, loadTlsMaterial, type TlsMaterial } from './tls.js';
 import { attachUdpHandler } from './udp.js';
 import { SocketCloser } from './socket-closer.js';
+import { Sweeper } from './sweeper.js';
 
-/** Sweeper work per tick (torrents visited + peers purged): bounds a tick's cost whatever the store holds. */
-export const SWEEP_BUDGET_PER_TICK = 5000;
-export const SWEEP_TICK_MS = 1000;
 export const CERT_WATCH_INTERVAL_MS = 10_000;
 /** On shutdown, how long connections that have sent nothing yet may still send their request. */
 const DRAIN_LINGER_MS = 500;
@@ -389,11 +387,8 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
   for (const l of listeners) logger.info({ protocol: l.protocol, address: l.address, port: l.port }, 'listening');
   reloader?.watch(deps.certWatchIntervalMs ?? CERT_WATCH_INTERVAL_MS);
 
-  const sweeper = setInterval(() => {
-    const removed = store.sweep(clock.now(), SWEEP_BUDGET_PER_TICK);
-    if (removed instanceof Promise) removed.catch((err: unknown) => logger.error({ err }, 'sweep failed'));
-  }, SWEEP_TICK_MS);
-  sweeper.unref();
+  const sweeper = new Sweeper({ store, clock, logger });
+  sweeper.start();
 
   return {
     options,
@@ -406,7 +401,7 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
       return l.port;
     },
     async sweepAll() {
-      return store.sweep(clock.now(), Number.MAX_SAFE_INTEGER);
+      return (await store.sweep(clock.now(), Number.MAX_SAFE_INTEGER)).removed;
     },
     reloadCertificates() {
       if (reloader === null) {
@@ -416,7 +411,7 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
       return reloader.reload('reload requested');
     },
     async close() {
-      clearInterval(sweeper);
+      sweeper.stop();
       loopDelay.stop();
       await closeAll();
       await persistence?.stop();

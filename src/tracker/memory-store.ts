@@ -17,7 +17,7 @@
 import { entryAddr, entryPeerId, PEER_ID_LENGTH, peerEntryId, type PeerEntry } from '../protocol/peers.js';
 import type { ScrapeFile } from '../protocol/types.js';
 import { LiveCounter } from './live-counter.js';
-import type { AnnounceOutcome, StoreAnnounce, StoreTotals, SwarmStore, SwarmSummary } from './store.js';
+import type { AnnounceOutcome, StoreAnnounce, StoreTotals, SwarmStore, SwarmSummary, SweepResult } from './store.js';
 
 interface StoredPeer extends PeerEntry {
   /** Peer id + compact address (see PeerEntry): 26 bytes for IPv4, 38 for IPv6. */
@@ -264,9 +264,10 @@ export class MemoryStore implements SwarmStore {
    * more expired peers than the slice allows is finished by the next slices.
    * Returns the peers removed.
    */
-  sweep(now: number, budget: number): number {
+  sweep(now: number, budget: number): SweepResult {
     let removed = 0;
     let work = 0;
+    let passDone = false;
     if (budget >= Number.MAX_SAFE_INTEGER) {
       // A whole pass on demand: start from the top.
       this.sweepCursor = null;
@@ -277,12 +278,16 @@ export class MemoryStore implements SwarmStore {
     while (work < budget) {
       let entry = this.sweepHeld;
       this.sweepHeld = null;
+      // A held torrent may have emptied, been removed and been created anew since:
+      // the new swarm is not this one, and must not be deleted on its behalf.
+      if (entry !== null && this.torrents.get(entry[0]) !== entry[1]) entry = null;
       if (entry === null) {
         const next = this.sweepCursor.next();
         if (next.done === true) {
           this.sweepCursor = null; // the next slice starts a new pass
           this.top = this.topPending;
           this.topPending = [];
+          passDone = true;
           break;
         }
         entry = next.value;
@@ -300,7 +305,7 @@ export class MemoryStore implements SwarmStore {
       if (torrent.size === 0) this.torrents.delete(infoHash);
       else this.considerTop(infoHash, torrent);
     }
-    return removed;
+    return { removed, work, passDone };
   }
 
   totals(now: number): StoreTotals {

@@ -37,6 +37,15 @@ export interface SwarmSummary extends SwarmCounts {
   peers: number;
 }
 
+export interface SweepResult {
+  /** Peers removed. */
+  removed: number;
+  /** Units of work done (at most the budget). */
+  work: number;
+  /** True when the slice ended at the end of a pass over every torrent. */
+  passDone: boolean;
+}
+
 export interface SwarmStore {
   /** null: refused, the announce would add a torrent beyond the store's limit. */
   announce(input: StoreAnnounce, now: number): MaybePromise<AnnounceOutcome | null>;
@@ -44,8 +53,8 @@ export interface SwarmStore {
   scrape(infoHashes: readonly string[], now: number): MaybePromise<ScrapeFile[]>;
   /** Counts for every torrent. */
   scrapeAll(now: number): MaybePromise<ScrapeFile[]>;
-  /** One sweeper slice of at most `budget` units of work (torrents visited + peers purged); returns peers removed. */
-  sweep(now: number, budget: number): MaybePromise<number>;
+  /** One sweeper slice of at most `budget` units of work (torrents visited + peers purged). */
+  sweep(now: number, budget: number): MaybePromise<SweepResult>;
   totals(now: number): MaybePromise<StoreTotals>;
   /** The largest swarms as of the last complete sweeper pass, largest first. */
   topSwarms(): MaybePromise<readonly SwarmSummary[]>;
