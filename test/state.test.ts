@@ -1,7 +1,7 @@
 /** --state-file: swarms survive restarts; damage and crashes never lose the good part. */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import { percentEncode } from '../src/protocol/http.js';
 import { MemoryStore } from '../src/tracker/memory-store.js';
 import { loadState, saveState } from '../src/tracker/state-file.js';
-import { asDict, httpGet, id20, randomPort, trackerGet, waitFor } from './helpers.js';
+import { asDict, httpGet, id20, randomPort, startTestTracker, trackerGet, waitFor } from './helpers.js';
 
 const BIN = fileURLToPath(new URL('../bin/wildkat-tracker', import.meta.url));
 const NOW = 1_800_000_000;
@@ -37,15 +37,15 @@ describe('state file format', () => {
       const saved = await saveState(path, store, NOW);
       assert.equal(saved.torrents, 20);
       const back = new MemoryStore({ peerTtl: 3600 });
-      const loaded = loadState(path, back, NOW + 10);
-      assert.deepEqual(loaded, { missing: false, torrents: 20, peers: 200, badLines: 0, damaged: false, setAsideTo: null });
+      const loaded = await loadState(path, back, NOW + 10, 3600);
+      assert.deepEqual(loaded, { missing: false, torrents: 20, peers: 200, badLines: 0, damaged: false, unreadable: null, setAsideTo: null });
       const hashes = Array.from({ length: 20 }, (_, t) => id20(`t${t}`));
       assert.deepEqual(back.scrape(hashes, NOW + 10), store.scrape(hashes, NOW + 10));
       assert.deepEqual(back.totals(NOW + 10), store.totals(NOW + 10));
       // An hour later, everything has expired: nothing comes back.
       const late = new MemoryStore({ peerTtl: 3600 });
-      assert.equal(loadState(path, late, NOW + 3600).peers, 0);
-      assert.equal(loadState(join(dir, 'none'), late, NOW).missing, true);
+      assert.equal((await loadState(path, late, NOW + 3600, 3600)).peers, 0);
+      assert.equal((await loadState(join(dir, 'none'), late, NOW, 3600)).missing, true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -61,7 +61,7 @@ describe('state file format', () => {
       const lines = full.split('\n');
       truncateSync(path, lines.slice(0, 7).join('\n').length + 20);
       const store = new MemoryStore({ peerTtl: 3600 });
-      const r = loadState(path, store, NOW);
+      const r = await loadState(path, store, NOW, 3600);
       assert.equal(r.damaged, true);
       assert.equal(r.torrents, 6, 'the six whole torrent lines');
       assert.equal(r.peers, 30);
@@ -70,9 +70,92 @@ describe('state file format', () => {
       assert.equal(existsSync(path), false, 'the next save starts a new file; the damaged one is kept aside');
 
       writeFileSync(path, 'garbage\n\x00\x01{"h":1}\n');
-      const g = loadState(path, new MemoryStore({ peerTtl: 3600 }), NOW);
+      const g = await loadState(path, new MemoryStore({ peerTtl: 3600 }), NOW, 3600);
       assert.equal(g.damaged, true);
       assert.equal(g.peers, 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('state file limits and failures', () => {
+  test('a state file over 512 MiB (past V8\'s longest string) loads line by line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wildkat-bigstate-'));
+    try {
+      const path = join(dir, 'state.jsonl');
+      const live = await saveState(join(dir, 'live.jsonl'), filled(3, 4), NOW);
+      const liveLines = readFileSync(join(dir, 'live.jsonl'), 'latin1').split('\n').slice(1, 1 + live.torrents);
+      // 560 MB of torrents whose peers expired (cheap to load), between live ones.
+      const peer = (i: number): string => `["${'ab'.repeat(20)}","0a00000${i}1ae1",${NOW - 7200},0]`;
+      const expiredLine = `{"h":"${'cd'.repeat(20)}","d":3,"p":[${Array.from({ length: 5 }, (_, i) => peer(i)).join(',')}]}\n`;
+      const block = Buffer.from(expiredLine.repeat(Math.floor((8 << 20) / expiredLine.length)), 'latin1');
+      const blocks = Math.ceil(560e6 / block.length);
+      const fd = openSync(path, 'w');
+      writeSync(fd, `${JSON.stringify({ format: 'wildkat-state', version: 1, saved_at: NOW })}\n${liveLines[0]}\n`);
+      for (let i = 0; i < blocks; i++) writeSync(fd, block);
+      writeSync(fd, `${liveLines.slice(1).join('\n')}\n${JSON.stringify({ end: true, torrents: live.torrents + (blocks * block.length) / expiredLine.length })}\n`);
+      closeSync(fd);
+      assert.ok(statSync(path).size > 2 ** 29, 'bigger than the longest string V8 makes');
+      const store = new MemoryStore({ peerTtl: 3600 });
+      const r = await loadState(path, store, NOW, 3600);
+      assert.equal(r.damaged, false);
+      assert.equal(r.badLines, 0);
+      assert.equal(r.peers, 12, 'every live peer, first line and last');
+      assert.deepEqual(store.totals(NOW), { torrents: 3, peers: 12, seeders: 6, leechers: 6 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a line longer than the limit is skipped as damaged; the rest loads', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wildkat-state-'));
+    try {
+      const path = join(dir, 'state.jsonl');
+      await saveState(path, filled(5, 40), NOW);
+      const lines = readFileSync(path, 'latin1').split('\n');
+      const longest = Math.max(...lines.map((l) => l.length));
+      // A limit below one line's length: that line (and only it) is unusable.
+      const r = await loadState(path, new MemoryStore({ peerTtl: 3600 }), NOW, 3600, longest - 1);
+      assert.ok(r.badLines >= 1 && r.torrents === 5 - r.badLines && r.peers === r.torrents * 40);
+      assert.ok(r.setAsideTo !== null);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a failed save removes its temporary file and keeps the previous snapshot', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wildkat-state-'));
+    try {
+      // The state path is a folder: the rename at the end of the save fails.
+      const path = join(dir, 'state.jsonl');
+      mkdirSync(join(path, 'x'), { recursive: true });
+      await assert.rejects(saveState(path, filled(5, 5), NOW));
+      assert.deepEqual(readdirSync(dir), ['state.jsonl'], 'no temporary file left behind');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('start: a stale temporary that cannot be removed is a warning; an unreadable state is set aside; a missing folder is named', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wildkat-state-'));
+    try {
+      const path = join(dir, 'state.jsonl');
+      // Neither can be removed or read as a file: both are non-empty folders.
+      mkdirSync(join(dir, 'state.jsonl.tmp-999999', 'x'), { recursive: true });
+      mkdirSync(join(path, 'y'), { recursive: true });
+      const t = await startTestTracker({ stateFile: path });
+      try {
+        const warn = t.logs.lines.find((l) => l.msg === 'cannot remove a temporary file an earlier save left behind');
+        assert.ok(warn !== undefined && warn.level === 40);
+        const aside = t.logs.lines.find((l) => l.msg === 'state file unreadable: set aside, starting with what was read');
+        assert.ok(aside !== undefined && typeof aside.setAsideTo === 'string' && existsSync(aside.setAsideTo));
+        await t.tracker.saveState();
+        assert.equal((await loadState(path, new MemoryStore({ peerTtl: 3600 }), NOW, 3600)).damaged, false, 'saving works again');
+      } finally {
+        await t.tracker.close();
+      }
+      await assert.rejects(startTestTracker({ stateFile: join(dir, 'nope', 'state.jsonl') }), /--state-file: the folder .*nope does not exist/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -147,7 +230,7 @@ describe('state across restarts of the daemon', () => {
         await waitFor(() => existsSync(tmp), 10_000, 'a save in progress');
         run.child.kill('SIGKILL');
         await exited(run.child);
-        const check = loadState(state, new MemoryStore({ peerTtl: 3600 }), Math.floor(Date.now() / 1000));
+        const check = await loadState(state, new MemoryStore({ peerTtl: 3600 }), Math.floor(Date.now() / 1000), 3600);
         assert.equal(check.damaged, false, `round ${round}: the snapshot is whole`);
         assert.equal(check.peers, 200_000, `round ${round}`);
       }

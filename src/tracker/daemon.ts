@@ -6,7 +6,9 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { existsSync } from 'node:fs';
 import { isIPv6, Server as NetServer, type AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { Server as TlsServer } from 'node:tls';
 import { StatsCollector } from '../stats/collector.js';
@@ -22,7 +24,7 @@ import { createLogger, RateLimitedWarnings, type Logger } from './log.js';
 import { LoopDelayMonitor } from './loop-delay.js';
 import { MemoryStore } from './memory-store.js';
 import { TrackerService } from './service.js';
-import type { SwarmStore } from './store.js';
+import { isSnapshottable, type SwarmStore } from './store.js';
 import { CertificateReloader, loadTlsMaterial, type TlsMaterial } from './tls.js';
 import { attachUdpHandler } from './udp.js';
 import { SocketCloser } from './socket-closer.js';
@@ -174,20 +176,23 @@ interface Persistence {
 }
 
 /** Loads --state-file now, then saves it every `intervalS` seconds and on stop. */
-function startPersistence(path: string, store: SwarmStore, clock: Clock, logger: Logger, intervalS: number): Persistence {
-  if (!(store instanceof MemoryStore)) throw new ConfigError('--state-file', 'only the in-memory store can be saved to a file');
+async function startPersistence(path: string, store: SwarmStore, clock: Clock, logger: Logger, peerTtl: number, intervalS: number): Promise<Persistence> {
+  if (!isSnapshottable(store)) throw new ConfigError('--state-file', 'this store cannot be saved to a file');
+  const folder = dirname(path);
+  if (!existsSync(folder)) throw new ConfigError('--state-file', `the folder ${folder} does not exist (create it, or choose another path)`);
   let loaded: LoadResult;
   try {
-    removeStaleTemporaries(path);
-    loaded = loadState(path, store, clock.now());
+    const stale = removeStaleTemporaries(path);
+    for (const f of stale.failed) logger.warn({ stateFile: path, temporary: f.path, code: f.code }, 'cannot remove a temporary file an earlier save left behind');
+    loaded = await loadState(path, store, clock.now(), peerTtl);
   } catch (err) {
-    throw new ConfigError('--state-file', `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new ConfigError('--state-file', `cannot use ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   if (loaded.missing) logger.info({ stateFile: path }, 'no state file yet: starting with empty swarms');
   else if (loaded.setAsideTo !== null) {
     logger.error(
-      { stateFile: path, setAsideTo: loaded.setAsideTo, torrents: loaded.torrents, peers: loaded.peers, badLines: loaded.badLines, truncated: loaded.damaged },
-      'state file damaged: its good part was loaded and the file set aside',
+      { stateFile: path, setAsideTo: loaded.setAsideTo, torrents: loaded.torrents, peers: loaded.peers, badLines: loaded.badLines, truncated: loaded.damaged, unreadable: loaded.unreadable },
+      loaded.unreadable !== null ? 'state file unreadable: set aside, starting with what was read' : 'state file damaged: its good part was loaded and the file set aside',
     );
   } else logger.info({ stateFile: path, torrents: loaded.torrents, peers: loaded.peers }, 'swarms loaded from the state file');
 
@@ -230,7 +235,7 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
   const warnings = new RateLimitedWarnings(logger, clock);
   const store = deps.store ?? new MemoryStore({ peerTtl: options.peerTtl, maxTorrents: options.maxTorrents });
   const limits: HttpLimits = { ...HTTP_LIMITS, ...deps.http };
-  const persistence = options.stateFile === null ? null : startPersistence(options.stateFile, store, clock, logger, options.stateInterval);
+  const persistence = options.stateFile === null ? null : await startPersistence(options.stateFile, store, clock, logger, options.peerTtl, options.stateInterval);
   const clients = new ClientAddressResolver(options.trustProxy);
   const service = new TrackerService(store, options, clock);
   const stats = new StatsCollector(clock);

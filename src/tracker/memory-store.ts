@@ -14,10 +14,10 @@
  * The sweeper visits the torrents a slice at a time, and live totals come
  * from LiveCounters, so they never include expired peers not yet purged.
  */
-import { entryAddr, entryPeerId, PEER_ID_LENGTH, peerEntryId, type PeerEntry } from '../protocol/peers.js';
+import { PEER_ID_LENGTH, peerEntryId, type PeerEntry } from '../protocol/peers.js';
 import type { ScrapeFile } from '../protocol/types.js';
 import { LiveCounter } from './live-counter.js';
-import type { AnnounceOutcome, StoreAnnounce, StoreTotals, SwarmStore, SwarmSummary, SweepResult } from './store.js';
+import type { AnnounceOutcome, ExportedTorrent, SavedTorrent, Snapshottable, StoreAnnounce, StoreTotals, SwarmStore, SwarmSummary, SweepResult } from './store.js';
 
 interface StoredPeer extends PeerEntry {
   /** Peer id + compact address (see PeerEntry): 26 bytes for IPv4, 38 for IPv6. */
@@ -144,19 +144,6 @@ function sameAddr(id: string, addr: string): boolean {
 
 const NO_PEERS: readonly PeerEntry[] = [];
 
-export interface SavedPeer {
-  peerId: string;
-  addr: string;
-  last: number;
-  seeder: boolean;
-}
-
-export interface SavedTorrent {
-  infoHash: string;
-  downloaded: number;
-  peers: SavedPeer[];
-}
-
 export interface MemoryStoreOptions {
   /** Seconds after its last announce that a peer is purged. */
   peerTtl: number;
@@ -164,7 +151,7 @@ export interface MemoryStoreOptions {
   maxTorrents?: number;
 }
 
-export class MemoryStore implements SwarmStore {
+export class MemoryStore implements SwarmStore, Snapshottable {
   private readonly torrents = new Map<string, Torrent>();
   private readonly peerTtl: number;
   private readonly maxTorrents: number;
@@ -318,14 +305,18 @@ export class MemoryStore implements SwarmStore {
     return this.top;
   }
 
-  /** Every torrent with its peers, for the state file (oldest first in each list). */
-  *exportTorrents(): Generator<SavedTorrent> {
+  /** Every torrent, for the state file (peers oldest first in each list). */
+  *exportTorrents(): Generator<ExportedTorrent> {
     for (const [infoHash, torrent] of this.torrents) {
-      const peers: SavedPeer[] = [];
-      for (const list of [torrent.seeders, torrent.leechers]) {
-        for (let p = list.oldest; p !== null; p = p.newer) peers.push({ peerId: entryPeerId(p), addr: entryAddr(p), last: p.last, seeder: p.seeder });
-      }
-      yield { infoHash, downloaded: torrent.downloaded, peers };
+      yield {
+        infoHash,
+        downloaded: torrent.downloaded,
+        forEachPeer(visit) {
+          for (const list of [torrent.seeders, torrent.leechers]) {
+            for (let p = list.oldest; p !== null; p = p.newer) visit(p.id, p.last, p.seeder);
+          }
+        },
+      };
     }
   }
 

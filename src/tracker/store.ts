@@ -59,3 +59,38 @@ export interface SwarmStore {
   /** The largest swarms as of the last complete sweeper pass, largest first. */
   topSwarms(): MaybePromise<readonly SwarmSummary[]>;
 }
+
+/** A peer as saved: raw peer id and compact address (latin1), last announce (clock seconds), role. */
+export interface SavedPeer {
+  peerId: string;
+  addr: string;
+  last: number;
+  seeder: boolean;
+}
+
+export interface SavedTorrent {
+  infoHash: string;
+  downloaded: number;
+  peers: SavedPeer[];
+}
+
+/** One torrent being exported: its peers are visited, not copied (a snapshot of millions of peers allocates nothing per peer). */
+export interface ExportedTorrent {
+  infoHash: string;
+  downloaded: number;
+  /** Calls `visit` with each peer's entry (peer id + compact address, see PeerEntry), last announce and role. */
+  forEachPeer(visit: (entry: string, last: number, seeder: boolean) => void): void;
+}
+
+/** What a store implements to be saved to and loaded from a --state-file. */
+export interface Snapshottable {
+  /** Every torrent, one at a time; the caller may yield to the event loop between torrents. */
+  exportTorrents(): Iterable<ExportedTorrent>;
+  /** Restores a saved torrent, leaving out peers past their TTL; returns the peers kept. */
+  importTorrent(saved: SavedTorrent, now: number): number;
+}
+
+export function isSnapshottable(store: SwarmStore): store is SwarmStore & Snapshottable {
+  const s = store as Partial<Snapshottable>;
+  return typeof s.exportTorrents === 'function' && typeof s.importTorrent === 'function';
+}
