@@ -203,7 +203,7 @@ describe('state across restarts of the daemon', () => {
       const before = await scrapeAll();
       run.child.kill('SIGTERM');
       assert.equal(await exited(run.child), 0);
-      assert.match(run.output(), /"torrents":100,.*"msg":"state saved"/);
+      assert.match(run.output(), /"reason":"shutdown","torrents":100,"bytes":\d+,"ms":\d+,"msg":"state saved"[^\n]*\n[^\n]*"msg":"stopped"/, "the final save completes, with its duration, before the process stops");
       run = startDaemon(args);
       await waitFor(async () => (await httpGet(p, '/scrape').catch(() => null)) !== null, 10_000, 'the restarted daemon');
       assert.match(run.output(), /"torrents":100,"peers":1000,"msg":"swarms loaded from the state file"/);

@@ -2,11 +2,10 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, DEFAULT_OPTIONS, type TrackerOptions } from '../tracker/config.js';
 import { ListenError, startTracker, type RunningTracker } from '../tracker/daemon.js';
+import { handleSignals } from '../tracker/signals.js';
 import { VERSION } from '../version.js';
 
 const EXIT_USAGE = 2;
-/** In-flight requests get up to 3 s (HTTP_LIMITS.drainMs); the process is gone within 5 s whatever happens. */
-const SHUTDOWN_DEADLINE_MS = 4500;
 
 function integer(value: string): number {
   if (!/^-?[0-9]+$/.test(value.trim())) throw new InvalidArgumentError('must be a whole number.');
@@ -102,20 +101,6 @@ export async function main(argv: readonly string[]): Promise<void> {
     if (err instanceof ListenError) fatal(err.message, 1);
     throw err;
   }
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) return;
-    stopping = true;
-    // Whatever happens, exit within a second.
-    setTimeout(() => process.exit(0), SHUTDOWN_DEADLINE_MS).unref();
-    tracker.close().then(
-      () => process.exit(0),
-      () => process.exit(0),
-    );
-    void signal;
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-  // acme.sh's --reloadcmd and systemd's ExecReload send SIGHUP: new certificate, same swarms.
-  process.on('SIGHUP', () => tracker.reloadCertificates());
+  handleSignals(tracker, { on: (signal, fn) => process.on(signal, fn), exit: (code) => process.exit(code), logger: tracker.logger });
+
 }

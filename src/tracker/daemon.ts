@@ -86,6 +86,7 @@ export interface RunningTracker {
   readonly listeners: readonly ListenerInfo[];
   readonly store: SwarmStore;
   readonly stats: StatsCollector;
+  readonly logger: Logger;
   /** The bound port of the first listener of a kind and family. */
   port(protocol: ListenerKind, family?: 4 | 6): number;
   /** One complete sweeper pass now (tests; the timer does it in slices). */
@@ -400,6 +401,7 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
     listeners,
     store,
     stats,
+    logger,
     port(protocol, family = 4) {
       const l = listeners.find((x) => x.protocol === protocol && x.family === family);
       if (l === undefined) throw new Error(`no ${protocol} listener for IPv${family}`);
