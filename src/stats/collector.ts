@@ -194,7 +194,7 @@ export class StatsCollector {
     this.tlsFailures++;
   }
 
-  /** A connection the kernel could not hand over (EMFILE, ENFILE). */
+  /** A connection the kernel could not hand over, or a check that found no file descriptor left. */
   acceptError(): void {
     this.acceptErrors++;
   }

@@ -27,6 +27,7 @@ import { TrackerService } from './service.js';
 import { isSnapshottable, type SwarmStore } from './store.js';
 import { CertificateReloader, loadTlsMaterial, type TlsMaterial } from './tls.js';
 import { attachUdpHandler } from './udp.js';
+import { FdWatch } from './fd-watch.js';
 import { SocketCloser } from './socket-closer.js';
 import { Sweeper } from './sweeper.js';
 
@@ -242,6 +243,10 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
   const stats = new StatsCollector(clock);
   const connectionIds = new ConnectionIds(clock);
   const closer = new SocketCloser();
+  const fdWatch = new FdWatch((open, limit) => {
+    stats.acceptError();
+    warnings.warn({ open, limit }, 'out of file descriptors: new connections are being dropped (raise LimitNOFILE, or lower --max-connections)');
+  });
   const startedAt = clock.now();
   // Event-loop stalls are on the stats page: the first thing to look at when latency spikes.
   const loopDelay = new LoopDelayMonitor();
@@ -345,10 +350,11 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
     }
     servers.push(server);
     const bound = await listenTcp(server, kind, address, port, family === 6);
-    // After listening, the only errors are accept failures (EMFILE, ENFILE): the listener keeps going.
+    // After listening, the only errors are accept failures: the listener keeps going. (EMFILE
+    // never gets here: libuv drops those connections itself; FdWatch reports it.)
     server.on('error', (err: NodeJS.ErrnoException) => {
       stats.acceptError();
-      warnings.warn({ code: err.code, listener: kind, err: err.message }, err.code === 'EMFILE' || err.code === 'ENFILE' ? 'out of file descriptors: connection not accepted' : 'accept failed');
+      warnings.warn({ code: err.code, listener: kind, err: err.message }, 'accept failed');
     });
     listeners.push({ protocol: kind, family, address, port: bound });
   };
@@ -395,6 +401,7 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
 
   const sweeper = new Sweeper({ store, clock, logger });
   sweeper.start();
+  fdWatch.start();
 
   return {
     options,
@@ -419,6 +426,7 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
     },
     async close() {
       sweeper.stop();
+      fdWatch.stop();
       loopDelay.stop();
       await closeAll();
       await persistence?.stop();
