@@ -11,9 +11,10 @@
  * save removes its temporary file. Loading reads the file as a stream, line
  * by line, so its size is bounded by the disk, not by V8's longest string.
  */
-import { closeSync, createReadStream, fsyncSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { createReadStream, readdirSync, renameSync, rmSync } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { PEER_ID_LENGTH } from '../protocol/peers.js';
 import type { ExportedTorrent, SavedPeer, SavedTorrent, Snapshottable } from './store.js';
 
@@ -21,6 +22,8 @@ const FORMAT = 'wildkat-state';
 const VERSION = 1;
 /** Bytes encoded before they are written out (and the event loop gets a turn). */
 const SAVE_FLUSH = 256 * 1024;
+/** Encoding time before the event loop gets a turn. */
+const SAVE_SLICE_MS = 5;
 /** The longest line read back: a swarm of about 2.5M peers; longer lines are skipped as damaged. */
 export const MAX_LINE_BYTES = 256 * 1024 * 1024;
 
@@ -98,11 +101,24 @@ function encodeTorrent(out: Encoder, t: ExportedTorrent): void {
   out.ascii(']}\n');
 }
 
-const HEX_RE = /^(?:[0-9a-f]{2})*$/;
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  return -1;
+}
 
+const hexScratch = Buffer.alloc(20);
+
+/** Lowercase hex of one of the given byte sizes → a flat latin1 string (no rope kept in the store), or null. */
 function hexBytes(value: unknown, sizes: readonly number[]): string | null {
-  if (typeof value !== 'string' || !sizes.includes(value.length / 2) || !HEX_RE.test(value)) return null;
-  return Buffer.from(value, 'hex').toString('latin1');
+  if (typeof value !== 'string' || (value.length & 1) !== 0 || !sizes.includes(value.length >> 1)) return null;
+  for (let i = 0; i < value.length; i += 2) {
+    const hi = hexDigit(value.charCodeAt(i));
+    const lo = hexDigit(value.charCodeAt(i + 1));
+    if (hi < 0 || lo < 0) return null;
+    hexScratch[i >> 1] = (hi << 4) | lo;
+  }
+  return hexScratch.toString('latin1', 0, value.length >> 1);
 }
 
 /** A torrent line; peers already past `cutoff` are left out unchecked (they would not be kept). */
@@ -151,10 +167,15 @@ export async function saveState(path: string, store: Snapshottable, now: number)
         out.length = 0;
       };
       out.ascii(JSON.stringify({ format: FORMAT, version: VERSION, saved_at: now } satisfies Header) + '\n');
+      let since = performance.now();
       for (const t of store.exportTorrents()) {
         encodeTorrent(out, t);
         torrents++;
-        if (out.length >= SAVE_FLUSH) await flush();
+        // By size, or by time while the code is still cold (the first few thousand peers).
+        if (out.length >= SAVE_FLUSH || performance.now() - since >= SAVE_SLICE_MS) {
+          await flush();
+          since = performance.now();
+        }
       }
       out.ascii(JSON.stringify({ end: true, torrents }) + '\n');
       await flush();
@@ -162,18 +183,18 @@ export async function saveState(path: string, store: Snapshottable, now: number)
     } finally {
       await file.close();
     }
-    renameSync(tmp, path);
+    await rename(tmp, path);
   } catch (err) {
     // A temporary file left behind keeps a full disk full, and may stop the next start.
-    rmSync(tmp, { force: true });
+    await rm(tmp, { force: true });
     throw err;
   }
-  // The rename itself must reach the disk too.
-  const dir = openSync(dirname(path), 'r');
+  // The rename itself must reach the disk too (asynchronously: an fsync can take tens of ms).
+  const dir = await open(dirname(path), 'r');
   try {
-    fsyncSync(dir);
+    await dir.sync();
   } finally {
-    closeSync(dir);
+    await dir.close();
   }
   return { torrents, bytes };
 }
