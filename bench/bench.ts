@@ -18,8 +18,8 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MemoryStore } from '../src/tracker/memory-store.js';
-import { CHUNK, Sweeper } from '../src/tracker/sweeper.js';
+import { MemoryStore } from '../src/store/memory-store.js';
+import { CHUNK, Sweeper } from '../src/store/sweeper.js';
 import { pino } from 'pino';
 import { poolHash } from './pool.js';
 

@@ -9,8 +9,8 @@ import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { ManualClock } from '../src/tracker/clock.js';
-import type { TrackerOptions } from '../src/tracker/config.js';
+import { ManualClock } from '../src/runtime/clock.js';
+import type { TrackerOptions } from '../src/runtime/config.js';
 import { ListenError, startTracker, type RunningTracker, type TrackerDeps } from '../src/tracker/daemon.js';
 import { decode, type BDict, type BValue } from '../src/protocol/bencode.js';
 

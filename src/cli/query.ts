@@ -23,7 +23,7 @@ import { DEFAULT_VERSION, qbittorrent, randomQbittorrent } from '../query/identi
 import { runWithRetry, type QueryMode, type QueryRequest, type QueryResult } from '../query/run.js';
 import type { QueryOptions } from '../query/types.js';
 import { parseTrackerUrl, scrapePathFor, type TrackerUrl } from '../query/url.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../runtime/version.js';
 
 const EXIT_OK = 0;
 const EXIT_TRACKER = 1;

@@ -1,9 +1,9 @@
 /** The wildkat-tracker command: flags (the seed's CLI contract) → startTracker. */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { ConfigError, DEFAULT_OPTIONS, type TrackerOptions } from '../tracker/config.js';
+import { ConfigError, DEFAULT_OPTIONS, type TrackerOptions } from '../runtime/config.js';
 import { ListenError, startTracker, type RunningTracker } from '../tracker/daemon.js';
 import { handleSignals } from '../tracker/signals.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../runtime/version.js';
 
 const EXIT_USAGE = 2;
 

@@ -4,7 +4,7 @@
  * the request path. Days and hours are UTC.
  */
 import { randomInt } from 'node:crypto';
-import type { Clock } from '../tracker/clock.js';
+import type { Clock } from '../runtime/clock.js';
 import { hash32, HyperLogLog } from './hyperloglog.js';
 
 export type Protocol = 'udp' | 'https' | 'http';

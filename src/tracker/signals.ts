@@ -6,7 +6,7 @@
  * file's atomic rename keeps the previous snapshot whole. SIGHUP reloads the
  * certificate.
  */
-import type { Logger } from './log.js';
+import type { Logger } from '../runtime/log.js';
 
 export interface Stoppable {
   close(): Promise<void>;

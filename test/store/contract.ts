@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { compactAddr, entryAddr, entryPeerId, type PeerEntry } from '../../src/protocol/peers.js';
 import type { ScrapeFile, SwarmCounts } from '../../src/protocol/types.js';
-import type { AnnounceOutcome, StoreAnnounce, SwarmStore } from '../../src/tracker/store.js';
+import type { AnnounceOutcome, StoreAnnounce, SwarmStore } from '../../src/store/store.js';
 
 export interface StoreContractOptions {
   peerTtl: number;

@@ -1,0 +1,98 @@
+/**
+ * TLS material for the HTTPS listeners: loading with errors that name the
+ * file, and reloading without a restart (SIGHUP, or the files changing on
+ * disk, as when acme.sh renews). A reload that fails keeps the old
+ * certificate; connections already open are never touched.
+ */
+import { readFileSync, unwatchFile, watchFile, type Stats } from 'node:fs';
+import { createSecureContext, type Server as TlsServer } from 'node:tls';
+import { ConfigError } from '../runtime/config.js';
+import type { Logger } from '../runtime/log.js';
+
+export interface TlsMaterial {
+  cert: Buffer;
+  key: Buffer;
+}
+
+function readPem(flag: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new ConfigError(flag, `cannot read ${path} (${code})`);
+  }
+}
+
+/** Reads and checks the pair; throws ConfigError naming the bad file. */
+export function loadTlsMaterial(certPath: string, keyPath: string): TlsMaterial {
+  const cert = readPem('--cert', certPath);
+  const key = readPem('--key', keyPath);
+  if (!cert.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError('--cert', `${certPath} holds no PEM certificate`);
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key.toString('latin1'))) {
+    throw new ConfigError('--key', `${keyPath} holds no PEM private key`);
+  }
+  try {
+    createSecureContext({ cert, key });
+  } catch (err) {
+    throw new ConfigError('--cert', `${certPath} and ${keyPath} do not make a usable pair: ${(err as Error).message}`);
+  }
+  return { cert, key };
+}
+
+export class CertificateReloader {
+  private readonly certPath: string;
+  private readonly keyPath: string;
+  private readonly servers: TlsServer[] = [];
+  private readonly logger: Logger;
+  private watching = false;
+  private debounce: NodeJS.Timeout | null = null;
+  private readonly onChange = (curr: Stats, prev: Stats): void => {
+    if (curr.mtimeMs === prev.mtimeMs && curr.size === prev.size) return;
+    // acme.sh writes the certificate and the key one after the other: wait for both.
+    if (this.debounce) clearTimeout(this.debounce);
+    this.debounce = setTimeout(() => {
+      this.debounce = null;
+      this.reload('file changed');
+    }, 1000);
+    this.debounce.unref();
+  };
+
+  constructor(certPath: string, keyPath: string, logger: Logger) {
+    this.certPath = certPath;
+    this.keyPath = keyPath;
+    this.logger = logger;
+  }
+
+  /** Servers whose certificate this reloader keeps current. */
+  add(server: TlsServer): void {
+    this.servers.push(server);
+  }
+
+  /** Loads the files again; on success new TLS connections get them. Returns whether it worked. */
+  reload(reason: string): boolean {
+    let material: TlsMaterial;
+    try {
+      material = loadTlsMaterial(this.certPath, this.keyPath);
+    } catch (err) {
+      this.logger.error({ reason, cert: this.certPath, key: this.keyPath, err: (err as Error).message }, 'certificate reload failed; keeping the current certificate');
+      return false;
+    }
+    for (const server of this.servers) server.setSecureContext({ cert: material.cert, key: material.key });
+    this.logger.info({ reason, cert: this.certPath }, 'certificate reloaded');
+    return true;
+  }
+
+  /** Polls both files for changes (polling survives files being replaced, not just rewritten). */
+  watch(intervalMs: number): void {
+    this.watching = true;
+    watchFile(this.certPath, { interval: intervalMs, persistent: false }, this.onChange);
+    watchFile(this.keyPath, { interval: intervalMs, persistent: false }, this.onChange);
+  }
+
+  stop(): void {
+    if (this.debounce) clearTimeout(this.debounce);
+    if (!this.watching) return;
+    unwatchFile(this.certPath, this.onChange);
+    unwatchFile(this.keyPath, this.onChange);
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * UDP tracker front end (BEP 15) over node:dgram. Stateless: a connection id
+ * is a keyed hash of the sender's IP and a time (see connection-id.ts).
+ * Packets too short to carry a transaction id are dropped; other bad requests
+ * get an action 3 reply. Replies larger than the request (announce, scrape)
+ * go only to senders holding a valid connection id, which proves they
+ * receive at that address: the tracker cannot be used for amplification.
+ */
+import type { RemoteInfo, Socket } from 'node:dgram';
+import { isProtocolError } from '../protocol/errors.js';
+import { ipToBytes } from '../protocol/peers.js';
+import {
+  decodeRequest,
+  encodeAnnounceResponse,
+  encodeConnectResponse,
+  encodeErrorResponse,
+  encodeScrapeResponse,
+  MAX_SCRAPE_HASHES_PER_PACKET,
+  UdpRequestError,
+} from '../protocol/udp.js';
+import type { StatsCollector } from '../stats/collector.js';
+import type { ConnectionIds } from './connection-id.js';
+import type { Logger, RateLimitedWarnings } from '../runtime/log.js';
+import type { TrackerService } from '../service/service.js';
+import type { AnnounceResult, ScrapeFile } from '../protocol/types.js';
+
+export interface UdpFrontendContext {
+  service: TrackerService;
+  stats: StatsCollector;
+  connectionIds: ConnectionIds;
+  logger: Logger;
+  warnings: RateLimitedWarnings;
+  verbose: boolean;
+}
+
+export function attachUdpHandler(socket: Socket, ctx: UdpFrontendContext): void {
+  const { service, stats, connectionIds, logger, warnings, verbose } = ctx;
+
+  function send(packet: Buffer, rinfo: RemoteInfo): void {
+    if (verbose) logger.debug({ remote: rinfo.address, port: rinfo.port, response: packet.toString('hex') }, 'udp reply');
+    stats.response(packet.length, 0);
+    try {
+      // No callback: a failed send is the socket's 'error' event (rate-limited in the daemon).
+      socket.send(packet, rinfo.port, rinfo.address);
+    } catch {
+      // The socket is closing: nothing to answer with.
+    }
+  }
+
+  /**
+   * An error reply never outgrows the request: the sender may not have proven
+   * it receives at its address, and the tracker must not amplify a spoofed flood.
+   */
+  function sendError(transactionId: number, message: string, rinfo: RemoteInfo, requestSize: number): void {
+    const reply = encodeErrorResponse(transactionId, message);
+    send(reply.length > requestSize ? reply.subarray(0, Math.max(8, requestSize)) : reply, rinfo);
+  }
+
+  function fail(err: unknown, rinfo: RemoteInfo, transactionId: number | null, requestSize: number): void {
+    if (isProtocolError(err)) {
+      if (err.code === 'torrent_limit') stats.refusal();
+      warnings.warn({ remote: rinfo.address, code: err.code }, `bad udp request: ${err.message}`);
+      if (transactionId !== null) sendError(transactionId, err.message, rinfo, requestSize);
+    } else {
+      logger.error({ err, remote: rinfo.address }, 'internal error handling a udp packet');
+      if (transactionId !== null) sendError(transactionId, 'internal tracker error', rinfo, requestSize);
+    }
+  }
+
+  function replyAnnounce(tx: number, result: AnnounceResult, ipBytes: string, rinfo: RemoteInfo): void {
+    stats.announce('udp', ipBytes);
+    send(encodeAnnounceResponse(tx, result, ipBytes.length === 4 ? 4 : 6), rinfo);
+  }
+
+  function replyScrape(tx: number, files: readonly ScrapeFile[], ipBytes: string, rinfo: RemoteInfo): void {
+    stats.scrape('udp', ipBytes);
+    send(encodeScrapeResponse(tx, files), rinfo);
+  }
+
+  socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
+    if (verbose) logger.debug({ remote: rinfo.address, port: rinfo.port, request: msg.toString('hex') }, 'udp request');
+    let transactionId: number | null = null;
+    try {
+      const ipBytes = ipToBytes(rinfo.address);
+      if (ipBytes === null) return;
+      const req = decodeRequest(msg);
+      transactionId = req.transactionId;
+      if (req.action === 'connect') {
+        send(encodeConnectResponse(req.transactionId, connectionIds.issue(ipBytes)), rinfo);
+        return;
+      }
+      if (!connectionIds.verify(req.connectionId, ipBytes)) {
+        throw new UdpRequestError('invalid connection id', 'bad_connection_id', req.transactionId);
+      }
+      const tx = req.transactionId;
+      // The in-memory store answers at once: no closure per packet unless a store is asynchronous.
+      if (req.action === 'announce') {
+        const result = service.announce(req.announce, ipBytes);
+        if (result instanceof Promise) result.then((r) => replyAnnounce(tx, r, ipBytes, rinfo), (err: unknown) => fail(err, rinfo, tx, msg.length));
+        else replyAnnounce(tx, result, ipBytes, rinfo);
+      } else {
+        const files = service.scrape(req.infoHashes, MAX_SCRAPE_HASHES_PER_PACKET);
+        if (files instanceof Promise) files.then((f) => replyScrape(tx, f, ipBytes, rinfo), (err: unknown) => fail(err, rinfo, tx, msg.length));
+        else replyScrape(tx, files, ipBytes, rinfo);
+      }
+    } catch (err) {
+      if (err instanceof UdpRequestError) transactionId = err.transactionId;
+      fail(err, rinfo, transactionId, msg.length);
+    }
+  });
+}

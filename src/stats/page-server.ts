@@ -1,0 +1,160 @@
+/**
+ * The stats page server, apart from the tracker listeners: `/` (the page),
+ * `/stats.json` (every figure on it), and the page's own script, styles and
+ * icon. Nothing is loaded from elsewhere, so the page works offline and
+ * tells no third party who looks at it.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Clock } from '../runtime/clock.js';
+import type { Logger } from '../runtime/log.js';
+import type { LoopDelayFigures } from '../runtime/loop-delay.js';
+import type { StoreTotals, SwarmStore, SwarmSummary } from '../store/store.js';
+import type { ActivityFigures, StatsCollector } from './collector.js';
+
+export interface AnnounceUrls {
+  udp: string | null;
+  https: string | null;
+  http: string | null;
+}
+
+export interface StatsJson extends ActivityFigures {
+  tracker: {
+    id: string;
+    version: string;
+    started_at: string;
+    uptime_seconds: number;
+    generated_at: string;
+    peer_ttl: number;
+    /** Event-loop delay of the last one to two minutes, ms: p99 and the worst. */
+    event_loop_delay_p99_ms: number | null;
+    event_loop_delay_max_ms: number | null;
+    /** The worst event-loop delay since start, ms. */
+    event_loop_delay_max_since_start_ms: number | null;
+  };
+  /** Connections that failed before a request: TLS handshakes, accept() errors (EMFILE). */
+  connections: { tls_handshake_failures: number; accept_errors: number };
+  live: StoreTotals;
+  announce_urls: AnnounceUrls;
+  top_swarms: { info_hash: string; peers: number; seeders: number; leechers: number; downloaded: number }[];
+}
+
+export interface StatsPageContext {
+  collector: StatsCollector;
+  store: SwarmStore;
+  clock: Clock;
+  logger: Logger;
+  trackerId: string;
+  version: string;
+  peerTtl: number;
+  startedAt: number;
+  announceUrls: AnnounceUrls;
+  /** Event-loop delay, recent and since start. */
+  loopDelay?: { figures(): LoopDelayFigures };
+}
+
+interface Asset {
+  body: Buffer;
+  type: string;
+  etag: string;
+}
+
+const ASSETS: Record<string, [file: string, type: string]> = {
+  '/': ['index.html', 'text/html; charset=utf-8'],
+  '/stats.js': ['stats.js', 'text/javascript; charset=utf-8'],
+  '/stats.css': ['stats.css', 'text/css; charset=utf-8'],
+  '/favicon.svg': ['favicon.svg', 'image/svg+xml'],
+};
+
+function loadAssets(): Map<string, Asset> {
+  const assets = new Map<string, Asset>();
+  for (const [path, [file, type]] of Object.entries(ASSETS)) {
+    const body = readFileSync(new URL(`./assets/${file}`, import.meta.url));
+    assets.set(path, { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"` });
+  }
+  return assets;
+}
+
+/** Headers on every stats page reply: no inline code, no third parties, no framing. */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Security-Policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'X-Frame-Options': 'DENY',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+};
+
+function toHex(latin1: string): string {
+  return Buffer.from(latin1, 'latin1').toString('hex');
+}
+
+function swarm(s: SwarmSummary): StatsJson['top_swarms'][number] {
+  return { info_hash: toHex(s.infoHash), peers: s.peers, seeders: s.complete, leechers: s.incomplete, downloaded: s.downloaded };
+}
+
+export async function buildStatsJson(ctx: StatsPageContext): Promise<StatsJson> {
+  const now = ctx.clock.now();
+  const [live, top] = await Promise.all([ctx.store.totals(now), ctx.store.topSwarms()]);
+  const loop = ctx.loopDelay?.figures() ?? null;
+  return {
+    tracker: {
+      id: ctx.trackerId,
+      version: ctx.version,
+      started_at: new Date(ctx.startedAt * 1000).toISOString(),
+      uptime_seconds: Math.max(0, now - ctx.startedAt),
+      generated_at: new Date(now * 1000).toISOString(),
+      peer_ttl: ctx.peerTtl,
+      event_loop_delay_p99_ms: loop?.recentP99Ms ?? null,
+      event_loop_delay_max_ms: loop?.recentMaxMs ?? null,
+      event_loop_delay_max_since_start_ms: loop?.maxSinceStartMs ?? null,
+    },
+    connections: ctx.collector.connectionFailures(),
+    live,
+    announce_urls: ctx.announceUrls,
+    ...ctx.collector.activity(),
+    top_swarms: top.map(swarm),
+  };
+}
+
+export function createStatsHandler(ctx: StatsPageContext): (req: IncomingMessage, res: ServerResponse) => void {
+  const assets = loadAssets();
+
+  function send(res: ServerResponse, status: number, type: string, body: Buffer | string, extra: Record<string, string> = {}): void {
+    const payload = typeof body === 'string' ? Buffer.from(body) : body;
+    res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': type, 'Content-Length': payload.length, ...extra });
+    res.end(payload);
+  }
+
+  return (req, res) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n', { Allow: 'GET, HEAD' });
+      return;
+    }
+    if (path === '/stats.json') {
+      buildStatsJson(ctx).then(
+        (stats) => send(res, 200, 'application/json; charset=utf-8', JSON.stringify(stats), { 'Cache-Control': 'no-store' }),
+        (err: unknown) => {
+          ctx.logger.error({ err }, 'stats.json failed');
+          send(res, 500, 'application/json; charset=utf-8', '{"error":"internal error"}', { 'Cache-Control': 'no-store' });
+        },
+      );
+      return;
+    }
+    const asset = assets.get(path);
+    if (asset === undefined) {
+      send(res, 404, 'text/plain; charset=utf-8', 'not found\n', { 'Cache-Control': 'no-store' });
+      return;
+    }
+    // Revalidate every time (cheap, ETag): an upgrade shows at once.
+    const headers = { 'Cache-Control': 'no-cache', ETag: asset.etag };
+    if (req.headers['if-none-match'] === asset.etag) {
+      res.writeHead(304, { ...SECURITY_HEADERS, ...headers });
+      res.end();
+      return;
+    }
+    send(res, 200, asset.type, asset.body, headers);
+  };
+}
