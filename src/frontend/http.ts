@@ -4,21 +4,23 @@
  * HTTP 200 with a bencoded body; a bad request gets a `failure reason`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
 import { decode, toLoggable } from '../protocol/bencode.js';
-import { isProtocolError, ProtocolError } from '../protocol/errors.js';
+import { errorReply, ProtocolError } from '../protocol/errors.js';
 import { encodeAnnounceReply, encodeFailure, encodeScrapeReply, parseAnnounceQuery, parseScrapeQuery } from '../protocol/http.js';
 import { ipToBytes } from '../protocol/peers.js';
-import type { Protocol, StatsCollector } from '../stats/collector.js';
+import type { Transport } from '../protocol/types.js';
+import type { TrackerEvents } from '../service/events.js';
 import type { ClientAddressResolver } from './client-address.js';
 import type { Logger, RateLimitedWarnings } from '../runtime/log.js';
 import { whenReady, type TrackerService } from '../service/service.js';
 
 export interface HttpFrontendContext {
-  /** 'http' or 'https', for the stats. */
-  protocol: Protocol;
+  /** 'http' or 'https', for the events. */
+  transport: Transport;
   service: TrackerService;
-  stats: StatsCollector;
+  events: TrackerEvents;
   trackerId: string;
   logger: Logger;
   warnings: RateLimitedWarnings;
@@ -60,27 +62,25 @@ function send(res: ServerResponse, status: number, body: Buffer, gzip: boolean):
 }
 
 export function createHttpHandler(ctx: HttpFrontendContext): (req: IncomingMessage, res: ServerResponse) => void {
-  const { protocol, service, stats, logger, warnings, verbose, clients } = ctx;
+  const { transport, service, events, logger, warnings, verbose, clients } = ctx;
 
-  function reply(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
+  function reply(req: IncomingMessage, res: ServerResponse, body: Buffer, started: number): void {
     if (verbose) logger.debug({ url: req.url, remote: req.socket.remoteAddress, response: toLoggable(decode(body)) }, 'http reply');
     const saved = send(res, 200, body, acceptsGzip(req.headers['accept-encoding']));
-    stats.response(body.length - saved, saved);
+    events.replied(transport, body.length - saved, saved, (performance.now() - started) / 1000);
   }
 
-  function failure(req: IncomingMessage, res: ServerResponse, err: unknown): void {
-    if (isProtocolError(err)) {
-      if (err.code === 'torrent_limit') stats.refusal();
-      warnings.warn({ remote: req.socket.remoteAddress, url: req.url?.slice(0, 512), code: err.code }, `bad request: ${err.message}`);
-      reply(req, res, encodeFailure(err.message));
-    } else {
-      // Internal errors never leak their text to a client.
-      logger.error({ err, url: req.url?.slice(0, 512) }, 'internal error handling a request');
-      reply(req, res, encodeFailure('internal tracker error'));
-    }
+  /** The reply policy (protocol/errors.ts) as a bencoded `failure reason`. */
+  function failure(req: IncomingMessage, res: ServerResponse, err: unknown, started: number): void {
+    const r = errorReply(err);
+    events.refused(transport, r.code);
+    if (r.internal) logger.error({ err, url: req.url?.slice(0, 512) }, 'internal error handling a request');
+    else warnings.warn({ remote: req.socket.remoteAddress, url: req.url?.slice(0, 512), code: r.code }, `bad request: ${r.text}`);
+    reply(req, res, encodeFailure(r.text), started);
   }
 
   return (req, res) => {
+    const started = performance.now();
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
@@ -105,7 +105,7 @@ export function createHttpHandler(ctx: HttpFrontendContext): (req: IncomingMessa
       const clientIp = clients.resolve(req.socket.remoteAddress ?? '', req.headers);
       const ipBytes = clientIp === null ? null : ipToBytes(clientIp);
       if (ipBytes === null) {
-        failure(req, res, new ProtocolError('cannot tell the client\'s address (X-Forwarded-For from a trusted proxy is malformed)', 'bad_forwarded_for'));
+        failure(req, res, new ProtocolError('bad_forwarded_for'), started);
         return;
       }
       if (isAnnounce) {
@@ -113,7 +113,7 @@ export function createHttpHandler(ctx: HttpFrontendContext): (req: IncomingMessa
         const result = service.announce(announce, ipBytes);
         const family = ipBytes.length === 4 ? 4 : 6;
         const done = whenReady(result, (r) => {
-          stats.announce(protocol, ipBytes);
+          events.announced(transport, ipBytes);
           reply(
             req,
             res,
@@ -124,19 +124,20 @@ export function createHttpHandler(ctx: HttpFrontendContext): (req: IncomingMessa
               trackerId: ctx.trackerId,
               externalIp: ipBytes,
             }),
+            started,
           );
         });
-        if (done instanceof Promise) done.catch((err: unknown) => failure(req, res, err));
+        if (done instanceof Promise) done.catch((err: unknown) => failure(req, res, err, started));
       } else {
         const hashes = parseScrapeQuery(query);
         const done = whenReady(service.scrape(hashes), (files) => {
-          stats.scrape(protocol, ipBytes);
-          reply(req, res, encodeScrapeReply(files, service.minInterval));
+          events.scraped(transport, ipBytes);
+          reply(req, res, encodeScrapeReply(files, service.minInterval), started);
         });
-        if (done instanceof Promise) done.catch((err: unknown) => failure(req, res, err));
+        if (done instanceof Promise) done.catch((err: unknown) => failure(req, res, err, started));
       }
     } catch (err) {
-      failure(req, res, err);
+      failure(req, res, err, started);
     }
   };
 }

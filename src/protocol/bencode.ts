@@ -26,7 +26,7 @@ export type BEncodable =
 const MAX_DEPTH = 64;
 
 function fail(message: string): never {
-  throw new ProtocolError(`invalid bencode: ${message}`, 'bad_bencode');
+  throw new ProtocolError('bad_bencode', message);
 }
 
 function sortedEntries(value: ReadonlyMap<string, BEncodable> | { readonly [key: string]: BEncodable | undefined }): [string, BEncodable][] {

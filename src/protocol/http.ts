@@ -7,7 +7,7 @@
  * info_hash / peer_id bytes.
  */
 import { encode } from './bencode.js';
-import { ProtocolError } from './errors.js';
+import { ProtocolError, type ErrorCode } from './errors.js';
 import { writeCompactPeers, compactSize, bytesToIp, entryAddr, entryPeerId, type Family } from './peers.js';
 import type { AnnounceEvent, AnnounceRequest, AnnounceResult, ScrapeFile } from './types.js';
 
@@ -79,21 +79,21 @@ export function parseQuery(query: string): Map<string, string[]> {
   return params;
 }
 
-function bad(message: string, code: string): never {
-  throw new ProtocolError(message, code);
+function bad(code: ErrorCode, detail?: string): never {
+  throw new ProtocolError(code, detail);
 }
 
-function bytes20(value: string | undefined, key: string): string {
-  if (value === undefined) bad(`missing ${key}`, `missing_${key}`);
-  if (value.length !== 20) bad(`invalid ${key}: must be 20 bytes, got ${value.length}`, `invalid_${key}`);
+function bytes20(value: string | undefined, key: 'info_hash' | 'peer_id'): string {
+  if (value === undefined) bad(`missing_${key}`);
+  if (value.length !== 20) bad(`invalid_${key}`, `got ${value.length}`);
   return value;
 }
 
 const MAX_COUNTER = Number.MAX_SAFE_INTEGER;
 
-function count(value: string | undefined, key: string, fallback: number): number {
+function count<F>(value: string | undefined, key: 'uploaded' | 'downloaded' | 'left', fallback: F): number | F {
   if (value === undefined || value === '') return fallback;
-  if (!/^[0-9]{1,20}$/.test(value)) bad(`invalid ${key}: must be a non-negative integer`, `invalid_${key}`);
+  if (!/^[0-9]{1,20}$/.test(value)) bad(`invalid_${key}`);
   return Math.min(Number(value), MAX_COUNTER);
 }
 
@@ -160,18 +160,16 @@ export function parseAnnounceQuery(query: string): HttpAnnounceRequest {
   const infoHash = bytes20(decodedBytes(f.info_hash), 'info_hash');
   const peerId = bytes20(decodedBytes(f.peer_id), 'peer_id');
   const portText = decoded(f.port);
-  if (portText === undefined) bad('missing port', 'missing_port');
-  if (!/^[0-9]{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) {
-    bad('invalid port: must be 1-65535', 'invalid_port');
-  }
+  if (portText === undefined) bad('missing_port');
+  if (!/^[0-9]{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) bad('invalid_port');
   const eventText = decoded(f.event) ?? '';
   const event = EVENTS.get(eventText);
-  if (event === undefined) bad(`invalid event: ${JSON.stringify(eventText.slice(0, 16))}`, 'invalid_event');
+  if (event === undefined) bad('invalid_event', JSON.stringify(eventText.slice(0, 16)));
   const numwantText = decoded(f.numwant);
   let numwant: number | null = null;
   if (numwantText !== undefined && numwantText !== '') {
     // Some clients send -1 for "default"; anything else non-numeric is an error.
-    if (!/^-?[0-9]{1,10}$/.test(numwantText)) bad('invalid numwant: must be an integer', 'invalid_numwant');
+    if (!/^-?[0-9]{1,10}$/.test(numwantText)) bad('invalid_numwant');
     const n = Number(numwantText);
     numwant = n < 0 ? null : n;
   }
@@ -181,8 +179,8 @@ export function parseAnnounceQuery(query: string): HttpAnnounceRequest {
     port: Number(portText),
     uploaded: count(decoded(f.uploaded), 'uploaded', 0),
     downloaded: count(decoded(f.downloaded), 'downloaded', 0),
-    // BEP 3 requires left; a client that leaves it out is treated as a leecher.
-    left: count(decoded(f.left), 'left', MAX_COUNTER),
+    // BEP 3 requires left; the service decides what its absence means.
+    left: count(decoded(f.left), 'left', null),
     event,
     numwant,
     compact: decoded(f.compact) !== '0',
@@ -194,7 +192,7 @@ export function parseAnnounceQuery(query: string): HttpAnnounceRequest {
 export function parseScrapeQuery(query: string): string[] {
   const hashes = parseQuery(query).get('info_hash') ?? [];
   for (const h of hashes) {
-    if (h.length !== 20) bad(`invalid info_hash: must be 20 bytes, got ${h.length}`, 'invalid_info_hash');
+    if (h.length !== 20) bad('invalid_info_hash', `got ${h.length}`);
   }
   return [...new Set(hashes)];
 }

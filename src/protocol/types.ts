@@ -1,5 +1,9 @@
-/** Protocol-neutral request and reply types shared by HTTP and UDP. */
+/** Protocol-neutral request and reply types shared by HTTP and UDP, and the transport names. */
 import type { PeerEntry } from './peers.js';
+
+/** Every transport the tracker answers on; tables sized by transport follow this list. */
+export const TRANSPORTS = ['udp', 'https', 'http'] as const;
+export type Transport = (typeof TRANSPORTS)[number];
 
 export type AnnounceEvent = 'none' | 'started' | 'completed' | 'stopped';
 
@@ -11,7 +15,8 @@ export interface AnnounceRequest {
   port: number;
   uploaded: number;
   downloaded: number;
-  left: number;
+  /** Bytes still to download; null when the client did not say (BEP 3 requires it). */
+  left: number | null;
   event: AnnounceEvent;
   /** Peers wanted; null when the client did not say (the default applies). */
   numwant: number | null;

@@ -2,7 +2,7 @@
  * BEP 15 UDP tracker packets, both directions, plus BEP 41 URL data.
  * Pure functions over Buffers; all integers big-endian.
  */
-import { ProtocolError } from './errors.js';
+import { ProtocolError, type ErrorCode } from './errors.js';
 import { compactSize, writeCompactPeers, type Family } from './peers.js';
 import type { AnnounceEvent, AnnounceRequest, AnnounceResult, ScrapeFile, SwarmCounts } from './types.js';
 
@@ -25,8 +25,8 @@ const EVENT_CODES: readonly AnnounceEvent[] = ['none', 'completed', 'started', '
 /** A request whose transaction id is known: it deserves an action 3 reply. */
 export class UdpRequestError extends ProtocolError {
   readonly transactionId: number;
-  constructor(message: string, code: string, transactionId: number) {
-    super(message, code);
+  constructor(code: ErrorCode, transactionId: number) {
+    super(code);
     this.transactionId = transactionId;
   }
 }
@@ -95,23 +95,23 @@ function decodeUrlData(buf: Buffer, offset: number): string {
  * the packet is too short to have one.
  */
 export function decodeRequest(buf: Buffer): UdpRequest {
-  if (buf.length < 16) throw new ProtocolError('packet shorter than 16 bytes', 'short_packet');
+  if (buf.length < 16) throw new ProtocolError('short_packet');
   const action = buf.readUInt32BE(8);
   const transactionId = buf.readUInt32BE(12);
   if (action === ACTION_CONNECT) {
     if (buf.readUInt32BE(0) !== PROTOCOL_ID_HI || buf.readUInt32BE(4) !== PROTOCOL_ID_LO) {
-      throw new UdpRequestError('bad protocol id', 'bad_protocol_id', transactionId);
+      throw new UdpRequestError('bad_protocol_id', transactionId);
     }
     return { action: 'connect', transactionId };
   }
   const connectionId = buf.subarray(0, 8);
   if (action === ACTION_ANNOUNCE) {
-    if (buf.length < ANNOUNCE_REQUEST_SIZE) throw new UdpRequestError('announce too short', 'short_announce', transactionId);
+    if (buf.length < ANNOUNCE_REQUEST_SIZE) throw new UdpRequestError('short_announce', transactionId);
     const eventCode = buf.readUInt32BE(80);
     const event = EVENT_CODES[eventCode];
-    if (event === undefined) throw new UdpRequestError('invalid event', 'invalid_event', transactionId);
+    if (event === undefined) throw new UdpRequestError('invalid_event', transactionId);
     const port = buf.readUInt16BE(96);
-    if (port === 0) throw new UdpRequestError('invalid port', 'invalid_port', transactionId);
+    if (port === 0) throw new UdpRequestError('invalid_port', transactionId);
     const numwant = buf.readInt32BE(92);
     return {
       action: 'announce',
@@ -133,13 +133,13 @@ export function decodeRequest(buf: Buffer): UdpRequest {
     };
   }
   if (action === ACTION_SCRAPE) {
-    if (buf.length < SCRAPE_REQUEST_MIN_SIZE) throw new UdpRequestError('scrape without info_hash', 'short_scrape', transactionId);
+    if (buf.length < SCRAPE_REQUEST_MIN_SIZE) throw new UdpRequestError('short_scrape', transactionId);
     const count = Math.floor((buf.length - 16) / 20);
     const infoHashes: string[] = new Array<string>(count);
     for (let i = 0; i < count; i++) infoHashes[i] = buf.toString('latin1', 16 + i * 20, 36 + i * 20);
     return { action: 'scrape', connectionId, transactionId, infoHashes };
   }
-  throw new UdpRequestError('unknown action', 'unknown_action', transactionId);
+  throw new UdpRequestError('unknown_action', transactionId);
 }
 
 export function encodeConnectResponse(transactionId: number, connectionId: Uint8Array): Buffer {
@@ -216,7 +216,8 @@ export function encodeAnnounceRequest(p: AnnounceRequestPacket): Buffer {
   out.write(p.announce.infoHash, 16, 20, 'latin1');
   out.write(p.announce.peerId, 36, 20, 'latin1');
   writeUint64(out, p.announce.downloaded, 56);
-  writeUint64(out, p.announce.left, 64);
+  // BEP 15 has no "absent": an unknown amount left is sent as the most there can be.
+  writeUint64(out, p.announce.left ?? Number.MAX_SAFE_INTEGER, 64);
   writeUint64(out, p.announce.uploaded, 72);
   out.writeUInt32BE(EVENT_CODES.indexOf(p.announce.event), 80);
   out.writeUInt32BE(0, 84);
@@ -252,15 +253,15 @@ export type UdpResponse =
 
 /** Decodes a tracker's reply; throws ProtocolError when it is malformed. */
 export function decodeResponse(buf: Buffer): UdpResponse {
-  if (buf.length < 8) throw new ProtocolError(`reply of ${buf.length} bytes is shorter than 8`, 'short_reply');
+  if (buf.length < 8) throw new ProtocolError('short_reply', `${buf.length} bytes, at least 8`);
   const action = buf.readUInt32BE(0);
   const transactionId = buf.readUInt32BE(4);
   switch (action) {
     case ACTION_CONNECT:
-      if (buf.length < 16) throw new ProtocolError('connect reply shorter than 16 bytes', 'short_reply');
+      if (buf.length < 16) throw new ProtocolError('short_reply', 'connect reply shorter than 16 bytes');
       return { action: 'connect', transactionId, connectionId: Buffer.from(buf.subarray(8, 16)) };
     case ACTION_ANNOUNCE:
-      if (buf.length < 20) throw new ProtocolError('announce reply shorter than 20 bytes', 'short_reply');
+      if (buf.length < 20) throw new ProtocolError('short_reply', 'announce reply shorter than 20 bytes');
       return {
         action: 'announce',
         transactionId,
@@ -270,7 +271,7 @@ export function decodeResponse(buf: Buffer): UdpResponse {
         peers: Buffer.from(buf.subarray(20)),
       };
     case ACTION_SCRAPE: {
-      if ((buf.length - 8) % 12 !== 0) throw new ProtocolError('scrape reply is not 8 + 12n bytes', 'bad_reply_length');
+      if ((buf.length - 8) % 12 !== 0) throw new ProtocolError('bad_reply_length');
       const files: SwarmCounts[] = [];
       for (let pos = 8; pos + 12 <= buf.length; pos += 12) {
         files.push({ complete: buf.readUInt32BE(pos), downloaded: buf.readUInt32BE(pos + 4), incomplete: buf.readUInt32BE(pos + 8) });
@@ -280,7 +281,7 @@ export function decodeResponse(buf: Buffer): UdpResponse {
     case ACTION_ERROR:
       return { action: 'error', transactionId, message: buf.toString('utf8', 8) };
     default:
-      throw new ProtocolError(`unknown action ${action} in reply`, 'unknown_action');
+      throw new ProtocolError('unknown_action', `${action} in reply`);
   }
 }
 

@@ -45,6 +45,7 @@ export class TrackerService {
         infoHash: req.infoHash,
         peerId: req.peerId,
         addr: compactAddr(ipBytes, req.port),
+        // left=0 makes a seeder; a client that leaves `left` out is a leecher.
         seeder: req.left === 0,
         event: req.event,
         numwant,
@@ -55,7 +56,7 @@ export class TrackerService {
   }
 
   private result(o: AnnounceOutcome | null): AnnounceResult {
-    if (o === null) throw new ProtocolError('this tracker is full: it takes no new torrents now', 'torrent_limit');
+    if (o === null) throw new ProtocolError('torrent_limit');
     return {
       complete: o.complete,
       incomplete: o.incomplete,
@@ -72,12 +73,12 @@ export class TrackerService {
    */
   scrape(infoHashes: readonly string[], limit = Infinity): MaybePromise<ScrapeFile[]> {
     if (infoHashes.length === 0) {
-      if (!this.options.fullScrape) throw new ProtocolError('full scrape is disabled on this tracker', 'full_scrape_disabled');
+      if (!this.options.fullScrape) throw new ProtocolError('full_scrape_disabled');
       return this.store.scrapeAll(this.clock.now());
     }
     const max = Math.min(this.options.maxScrapeHashes, limit);
     if (infoHashes.length > max) {
-      throw new ProtocolError(`too many info_hashes in one scrape: ${infoHashes.length}, at most ${max}`, 'too_many_hashes');
+      throw new ProtocolError('too_many_hashes', `${infoHashes.length}, at most ${max}`);
     }
     return this.store.scrape(infoHashes, this.clock.now());
   }

@@ -5,10 +5,20 @@
  */
 import { randomInt } from 'node:crypto';
 import type { Clock } from '../runtime/clock.js';
+import type { ErrorCode } from '../protocol/errors.js';
+import { TRANSPORTS, type Transport } from '../protocol/types.js';
+import type { ConnectionFailure, TrackerEvents } from '../service/events.js';
 import { hash32, HyperLogLog } from './hyperloglog.js';
 
-export type Protocol = 'udp' | 'https' | 'http';
-export const PROTOCOLS: readonly Protocol[] = ['udp', 'https', 'http'];
+function byTransport<V>(value: (i: number) => V): Record<Transport, V> {
+  return Object.fromEntries(TRANSPORTS.map((t, i) => [t, value(i)])) as Record<Transport, V>;
+}
+
+/** Counters per transport, in TRANSPORTS order; one more transport is one more entry there. */
+const T = TRANSPORTS.length;
+const TRANSPORT_INDEX = Object.fromEntries(TRANSPORTS.map((t, i) => [t, i])) as Record<Transport, number>;
+/** A minute's slot: [transport × (announce, scrape)]. */
+const SLOT = T * 2;
 
 const DAY = 86_400;
 const DAILY_BARS = 30;
@@ -22,8 +32,8 @@ class Period {
   day: number;
   /** Requests by kind: [announces, scrapes]. */
   readonly requests = new Float64Array(2);
-  /** By protocol (PROTOCOLS order) and kind: [protocol * 2 + kind]. */
-  readonly byProtocol = new Float64Array(6);
+  /** By transport (TRANSPORTS order) and kind: [transport * 2 + kind]. */
+  readonly byProtocol = new Float64Array(T * 2);
   /** By family (IPv4, IPv6) and kind: [family * 2 + kind]. */
   readonly byFamily = new Float64Array(4);
   bytesSent = 0;
@@ -69,7 +79,7 @@ export interface PeriodFigures {
   responses: number;
   /** Announces refused at --max-torrents. */
   refused_announces: number;
-  protocols: Record<Protocol, ProtocolFigures>;
+  protocols: Record<Transport, ProtocolFigures>;
   families: { ipv4: ProtocolFigures; ipv6: ProtocolFigures };
 }
 
@@ -80,8 +90,8 @@ export interface ActivityFigures {
   last_hour: {
     /** Start of the first minute (ISO 8601); one entry per minute, oldest first. */
     from: string;
-    announces_per_second: Record<Protocol, number[]>;
-    scrapes_per_second: Record<Protocol, number[]>;
+    announces_per_second: Record<Transport, number[]>;
+    scrapes_per_second: Record<Transport, number[]>;
   };
 }
 
@@ -109,16 +119,12 @@ function figures(p: Period): PeriodFigures {
     gzip_responses: p.gzipResponses,
     responses: p.responses,
     refused_announces: p.refused,
-    protocols: {
-      udp: pair(p.byProtocol, 0),
-      https: pair(p.byProtocol, 1),
-      http: pair(p.byProtocol, 2),
-    },
+    protocols: byTransport((i) => pair(p.byProtocol, i)),
     families: { ipv4: pair(p.byFamily, 0), ipv6: pair(p.byFamily, 1) },
   };
 }
 
-export class StatsCollector {
+export class StatsCollector implements TrackerEvents {
   private readonly clock: Clock;
   /** Keyed hashing: an outsider cannot aim addresses at one register. */
   private readonly seed = randomInt(0, 2 ** 31);
@@ -128,7 +134,7 @@ export class StatsCollector {
   /** Announces of earlier days, by day number, at most DAILY_BARS - 1 of them. */
   private readonly history = new Map<number, number>();
   /** Per minute of the last hour: [protocol × (announce, scrape)] counts, and which minute each slot holds. */
-  private readonly minuteCounts = new Float64Array(MINUTES * 6);
+  private readonly minuteCounts = new Float64Array(MINUTES * SLOT);
   private readonly minuteOf = new Float64Array(MINUTES).fill(-1);
 
   constructor(clock: Clock) {
@@ -157,16 +163,16 @@ export class StatsCollector {
     const slot = minute % MINUTES;
     if (this.minuteOf[slot] !== minute) {
       this.minuteOf[slot] = minute;
-      this.minuteCounts.fill(0, slot * 6, slot * 6 + 6);
+      this.minuteCounts.fill(0, slot * SLOT, slot * SLOT + SLOT);
     }
-    return slot * 6;
+    return slot * SLOT;
   }
 
-  private record(kind: Kind, protocol: Protocol, ipBytes: string): void {
+  private record(kind: Kind, transport: Transport, ipBytes: string): void {
     const now = this.clock.now();
     const today = this.periodsFor(now);
     const all = this.allTime;
-    const p = protocol === 'udp' ? 0 : protocol === 'https' ? 1 : 2;
+    const p = TRANSPORT_INDEX[transport];
     const f = ipBytes.length === 4 ? 0 : 1;
     const h = hash32(ipBytes, this.seed);
     today.uniqueIps.addHash(h);
@@ -177,40 +183,41 @@ export class StatsCollector {
     this.minuteCounts[this.minuteSlot(now) + p * 2 + kind]!++;
   }
 
-  /** An announce that was answered, from raw IP bytes (latin1, 4 or 16). */
-  announce(protocol: Protocol, ipBytes: string): void {
-    this.record(ANNOUNCE, protocol, ipBytes);
+  announced(transport: Transport, ipBytes: string): void {
+    this.record(ANNOUNCE, transport, ipBytes);
   }
 
-  scrape(protocol: Protocol, ipBytes: string): void {
-    this.record(SCRAPE, protocol, ipBytes);
+  scraped(transport: Transport, ipBytes: string): void {
+    this.record(SCRAPE, transport, ipBytes);
   }
 
-  private tlsFailures = 0;
-  private acceptErrors = 0;
+  private readonly connectionFailures: Record<ConnectionFailure, number> = { tls_handshake: 0, accept: 0 };
+  /** Error replies since start, by catalogue code. */
+  private readonly errorReplies = new Map<ErrorCode, number>();
 
-  /** A TLS handshake that failed or never finished. */
-  tlsFailure(): void {
-    this.tlsFailures++;
+  connectionFailed(reason: ConnectionFailure): void {
+    this.connectionFailures[reason]++;
   }
 
-  /** A connection the kernel could not hand over, or a check that found no file descriptor left. */
-  acceptError(): void {
-    this.acceptErrors++;
+  connectionFigures(): { tls_handshake_failures: number; accept_errors: number } {
+    return { tls_handshake_failures: this.connectionFailures.tls_handshake, accept_errors: this.connectionFailures.accept };
   }
 
-  connectionFailures(): { tls_handshake_failures: number; accept_errors: number } {
-    return { tls_handshake_failures: this.tlsFailures, accept_errors: this.acceptErrors };
+  refused(_transport: Transport, code: ErrorCode): void {
+    this.errorReplies.set(code, (this.errorReplies.get(code) ?? 0) + 1);
+    // An announce refused because the tracker holds --max-torrents torrents.
+    if (code === 'torrent_limit') {
+      this.periodsFor(this.clock.now()).refused++;
+      this.allTime.refused++;
+    }
   }
 
-  /** An announce refused because the tracker holds --max-torrents torrents. */
-  refusal(): void {
-    this.periodsFor(this.clock.now()).refused++;
-    this.allTime.refused++;
+  /** Error replies since start, by code. */
+  errorFigures(): Partial<Record<ErrorCode, number>> {
+    return Object.fromEntries(this.errorReplies);
   }
 
-  /** A reply of `bytes` sent; `gzipSaved` > 0 when gzip made it that much smaller. */
-  response(bytes: number, gzipSaved: number): void {
+  replied(_transport: Transport, bytes: number, gzipSaved: number, _seconds: number): void {
     addResponse(this.periodsFor(this.clock.now()), bytes, gzipSaved);
     addResponse(this.allTime, bytes, gzipSaved);
   }
@@ -225,14 +232,14 @@ export class StatsCollector {
       daily.push({ date: isoDate(d), announces: d === day ? this.today.announces : (this.history.get(d) ?? 0) });
     }
     const minute = Math.floor(now / 60);
-    const perSecond = (kind: Kind): Record<Protocol, number[]> => {
-      const out: Record<Protocol, number[]> = { udp: [], https: [], http: [] };
+    const perSecond = (kind: Kind): Record<Transport, number[]> => {
+      const out = byTransport((): number[] => []);
       for (let m = minute - MINUTES + 1; m <= minute; m++) {
         const slot = m % MINUTES;
         // The current minute is partial: divide by the seconds it has had.
         const seconds = m === minute ? (now % 60) + 1 : 60;
-        PROTOCOLS.forEach((protocol, p) => {
-          const count = this.minuteOf[slot] === m ? this.minuteCounts[slot * 6 + p * 2 + kind]! : 0;
+        TRANSPORTS.forEach((protocol, p) => {
+          const count = this.minuteOf[slot] === m ? this.minuteCounts[slot * SLOT + p * 2 + kind]! : 0;
           out[protocol].push(Math.round((count / seconds) * 100) / 100);
         });
       }

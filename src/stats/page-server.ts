@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ErrorCode } from '../protocol/errors.js';
 import type { Clock } from '../runtime/clock.js';
 import type { Logger } from '../runtime/log.js';
 import type { LoopDelayFigures } from '../runtime/loop-delay.js';
@@ -35,6 +36,8 @@ export interface StatsJson extends ActivityFigures {
   };
   /** Connections that failed before a request: TLS handshakes, accept() errors (EMFILE). */
   connections: { tls_handshake_failures: number; accept_errors: number };
+  /** Error replies since start, by error code (protocol/errors.ts). */
+  error_replies: Partial<Record<ErrorCode, number>>;
   live: StoreTotals;
   announce_urls: AnnounceUrls;
   top_swarms: { info_hash: string; peers: number; seeders: number; leechers: number; downloaded: number }[];
@@ -110,7 +113,8 @@ export async function buildStatsJson(ctx: StatsPageContext): Promise<StatsJson> 
       event_loop_delay_max_ms: loop?.recentMaxMs ?? null,
       event_loop_delay_max_since_start_ms: loop?.maxSinceStartMs ?? null,
     },
-    connections: ctx.collector.connectionFailures(),
+    connections: ctx.collector.connectionFigures(),
+    error_replies: ctx.collector.errorFigures(),
     live,
     announce_urls: ctx.announceUrls,
     ...ctx.collector.activity(),

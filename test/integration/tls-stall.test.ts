@@ -55,7 +55,7 @@ test('stalled and garbage TLS handshakes are closed by the server, logged once e
     const messages = t.logs.lines.map((l) => l.msg);
     assert.equal(messages.filter((m) => m === 'TLS handshake failed').length, 13, 'each failure logged once');
     assert.equal(messages.filter((m) => m === 'malformed http request').length, 0, 'not logged twice');
-    assert.deepEqual(t.tracker.stats.connectionFailures(), { tls_handshake_failures: 13, accept_errors: 0 });
+    assert.deepEqual(t.tracker.stats.connectionFigures(), { tls_handshake_failures: 13, accept_errors: 0 });
     // And the listener still serves a real client.
     const ok = await httpsGet(https, `/announce?info_hash=${percentEncode(id20('tls'))}&peer_id=${percentEncode(id20('p'))}&port=1&left=1`, cert.pem);
     assert.equal(ok.status, 200);

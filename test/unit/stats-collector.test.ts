@@ -12,13 +12,13 @@ const V6 = '\x20\x01' + '\x00'.repeat(13) + '\x01';
 test('counts announces and scrapes by protocol and family, unique IPs, bytes and gzip', () => {
   const clock = new ManualClock(START);
   const stats = new StatsCollector(clock);
-  stats.announce('udp', V4(1));
-  stats.announce('udp', V4(1));
-  stats.announce('http', V4(2));
-  stats.announce('https', V6);
-  stats.scrape('http', V4(3));
-  stats.response(100, 0);
-  stats.response(50, 30);
+  stats.announced('udp', V4(1));
+  stats.announced('udp', V4(1));
+  stats.announced('http', V4(2));
+  stats.announced('https', V6);
+  stats.scraped('http', V4(3));
+  stats.replied('http', 100, 0, 0);
+  stats.replied('http', 50, 30, 0);
   const a = stats.activity();
   const today = a.periods.today;
   assert.equal(today.announces, 4);
@@ -38,10 +38,10 @@ test('counts announces and scrapes by protocol and family, unique IPs, bytes and
 test('days roll over: today becomes yesterday; all time keeps counting; 30 daily bars', () => {
   const clock = new ManualClock(START);
   const stats = new StatsCollector(clock);
-  stats.announce('udp', V4(1));
+  stats.announced('udp', V4(1));
   clock.advance(DAY);
-  stats.announce('udp', V4(2));
-  stats.announce('udp', V4(3));
+  stats.announced('udp', V4(2));
+  stats.announced('udp', V4(3));
   let a = stats.activity();
   assert.equal(a.periods.today.announces, 2);
   assert.equal(a.periods.yesterday.announces, 1);
@@ -63,10 +63,10 @@ test('days roll over: today becomes yesterday; all time keeps counting; 30 daily
 test('per-second rates per protocol over the last hour, by minute', () => {
   const clock = new ManualClock(START - 30); // 10:00:00
   const stats = new StatsCollector(clock);
-  for (let i = 0; i < 120; i++) stats.announce('udp', V4(1));
-  for (let i = 0; i < 60; i++) stats.scrape('https', V4(1));
+  for (let i = 0; i < 120; i++) stats.announced('udp', V4(1));
+  for (let i = 0; i < 60; i++) stats.scraped('https', V4(1));
   clock.advance(60 + 59); // 10:01:59, the whole next minute
-  for (let i = 0; i < 30; i++) stats.announce('http', V4(1));
+  for (let i = 0; i < 30; i++) stats.announced('http', V4(1));
   const a = stats.activity().last_hour;
   assert.equal(a.announces_per_second.udp.length, 60);
   assert.equal(a.announces_per_second.udp.at(-2), 2); // 120 in the previous minute
