@@ -1,6 +1,39 @@
 /**
- * The swarm store: torrents → peers, behind a small interface so that a
- * shared (asynchronous) store can replace the in-memory one later.
+ * The store contract: every swarm rule a store keeps. The memory store
+ * (memory-store.ts) keeps them; any other store (Redis) must keep them
+ * unchanged, and test/store/contract.ts checks them against a store given
+ * by a factory. Request rules (numwant default and cap, what `left=0` and
+ * `stopped` mean, scrape caps, full-scrape policy, turning a refusal into an
+ * error reply) belong to the service, not here.
+ *
+ * Swarm rules:
+ * 1. Announce records the peer (peer id + address family identify it; a
+ *    re-announce replaces its address, port and role, never duplicates it)
+ *    and returns the torrent's counts after the update: complete (seeders),
+ *    incomplete (leechers), downloaded, and up to `numwant` peers.
+ * 2. A peer is never handed itself. A seeder is handed only leechers; a
+ *    leecher is handed seeders and leechers.
+ * 3. Address families: a requester over IPv4 is handed IPv4 peers only; one
+ *    over IPv6 is handed both (the frontend maps IPv4 into ::ffff:). The same
+ *    peer id over IPv4 and over IPv6 is two peers (one per family).
+ * 4. Successive announces rotate through the swarm: with numwant below the
+ *    swarm's size, every other peer is handed out within a few announces.
+ * 5. Completed: event `completed` adds one to `downloaded`, unless the peer
+ *    was already a seeder (a repeat is not a new download).
+ * 6. Stopped removes the peer and hands out no peers; stopped for an unknown
+ *    torrent creates nothing. A torrent whose last peer left disappears.
+ * 7. TTL: a peer not heard from for `peerTtl` seconds (last + peerTtl <= now)
+ *    is never handed out and never counted (announce, scrape, totals), swept
+ *    or not; `sweep` removes it in bounded slices.
+ * 8. Torrent limit: an announce that would add a torrent beyond
+ *    `maxTorrents` is refused (returns null); known torrents keep working.
+ * 9. Scrape answers in the order asked, zeros for unknown torrents; scrapeAll
+ *    lists every live torrent and no empty one.
+ * 10. Totals count live torrents, peers, seeders and leechers exactly.
+ * 11. topSwarms: the ten largest swarms as of the last complete sweep pass,
+ *    largest first.
+ * Every method may answer with a value or a promise (a shared store is
+ * asynchronous); the memory store answers at once.
  */
 import type { PeerEntry } from '../protocol/peers.js';
 import type { AnnounceEvent, ScrapeFile, SwarmCounts } from '../protocol/types.js';
