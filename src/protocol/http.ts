@@ -8,7 +8,7 @@
  */
 import { encode } from './bencode.js';
 import { ProtocolError, type ErrorCode } from './errors.js';
-import { writeCompactPeers, compactSize, bytesToIp, entryAddr, entryPeerId, type Family } from './peers.js';
+import { bytesToIp, compactSize, EMPTY_PEERS, writePeerSet, type Family } from './peers.js';
 import type { AnnounceEvent, AnnounceRequest, AnnounceResult, ScrapeFile } from './types.js';
 
 export interface HttpAnnounceRequest extends AnnounceRequest {
@@ -215,8 +215,8 @@ export interface AnnounceReplyOptions {
  */
 export function encodeAnnounceReply(result: AnnounceResult, opts: AnnounceReplyOptions): Buffer {
   if (!opts.compact) return encodeDictAnnounceReply(result, opts);
-  const size = compactSize(opts.family);
-  const peerBytes = result.peers.length * size;
+  const peers = result.peers.count > 0 && result.peers.entrySize !== compactSize(opts.family) ? EMPTY_PEERS : result.peers;
+  const peerBytes = peers.count * peers.entrySize;
   const peersKey = opts.family === 4 ? '5:peers' : '6:peers6';
   let head =
     `d8:completei${result.complete}e10:downloadedi${result.downloaded}e` +
@@ -233,7 +233,7 @@ export function encodeAnnounceReply(result: AnnounceResult, opts: AnnounceReplyO
     head.length + peerBytes + tailText.length + trackerId.length + warningHead.length + (warning?.length ?? 0) + 1;
   const out = Buffer.allocUnsafe(total);
   let pos = out.write(head, 0, 'latin1');
-  pos += writeCompactPeers(result.peers, opts.family, out, pos);
+  pos += writePeerSet(peers, out, pos);
   pos += out.write(tailText, pos, 'latin1');
   pos += trackerId.copy(out, pos);
   if (warning !== null) {
@@ -245,17 +245,18 @@ export function encodeAnnounceReply(result: AnnounceResult, opts: AnnounceReplyO
 }
 
 function encodeDictAnnounceReply(result: AnnounceResult, opts: AnnounceReplyOptions): Buffer {
-  const peers = result.peers.map((peer) => {
-    const addr = entryAddr(peer);
-    const ipLength = addr.length - 2;
-    const ip = bytesToIp(addr.slice(0, ipLength));
+  const set = result.peers;
+  const peers: Map<string, string | number | Uint8Array>[] = [];
+  for (let n = 0; n < set.count; n++) {
+    const at = n * set.entrySize;
+    const ipLength = set.entrySize - 2;
     const dict = new Map<string, string | number | Uint8Array>([
-      ['ip', opts.family === 6 && ipLength === 4 ? `::ffff:${ip}` : ip],
-      ['port', (addr.charCodeAt(ipLength) << 8) | addr.charCodeAt(ipLength + 1)],
+      ['ip', bytesToIp(set.addrs.subarray(at, at + ipLength))],
+      ['port', (set.addrs[at + ipLength]! << 8) | set.addrs[at + ipLength + 1]!],
     ]);
-    if (!opts.noPeerId) dict.set('peer id', Buffer.from(entryPeerId(peer), 'latin1'));
-    return dict;
-  });
+    if (!opts.noPeerId) dict.set('peer id', Buffer.from(set.ids.subarray(n * 20, n * 20 + 20)));
+    peers.push(dict);
+  }
   return encode({
     complete: result.complete,
     downloaded: result.downloaded,

@@ -107,33 +107,62 @@ export function compactAddr(ipBytes: string, port: number): string {
 }
 
 /** Bytes one peer takes in a compact list for a client of `family`. */
-export function compactSize(family: Family): number {
+export function compactSize(family: Family): 6 | 18 {
   return family === 4 ? 6 : 18;
 }
 
 /**
- * Writes peers as a compact list for a client of `family` and returns the
- * number of bytes written. For IPv6, IPv4 peers are written ::ffff:-mapped;
- * an IPv6 peer is never written into an IPv4 list (callers select by family).
+ * The peers chosen for one reply, already in the requester's compact form:
+ * `count` entries of `entrySize` bytes (6 for an IPv4 client; 18 for an
+ * IPv6 client, IPv4 peers ::ffff:-mapped) in `addrs`, and their 20-byte
+ * peer ids in the same order in `ids`. A reply copies `addrs` in one go.
+ * The memory store reuses these buffers: encode before the next announce.
  */
-export function writeCompactPeers(peers: readonly PeerEntry[], family: Family, out: Buffer, offset: number): number {
-  // Byte by byte in JS: cheaper than a call into C++ per peer.
-  let pos = offset;
-  const size = compactSize(family);
-  for (let p = 0; p < peers.length; p++) {
-    const id = peers[p]!.id;
-    const addrLength = id.length - PEER_ID_LENGTH;
-    if (family === 6 && addrLength === 6) {
-      out.fill(0, pos, pos + 10);
-      out[pos + 10] = 0xff;
-      out[pos + 11] = 0xff;
-      pos += 12;
-    } else if (addrLength !== size) {
-      continue;
+export interface PeerSet {
+  readonly count: number;
+  readonly entrySize: 6 | 18;
+  readonly addrs: Uint8Array;
+  readonly ids: Uint8Array;
+}
+
+export const EMPTY_PEERS: PeerSet = { count: 0, entrySize: 6, addrs: new Uint8Array(0), ids: new Uint8Array(0) };
+
+const MAPPED = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff];
+
+/** A PeerSet for a client of `family` from entries (peer id + compact address); IPv6 entries are left out for an IPv4 client. */
+export function peerSetOf(entries: readonly PeerEntry[], family: Family): PeerSet {
+  const entrySize = compactSize(family);
+  const usable = entries.filter((e) => family === 6 || e.id.length === PEER_ID_LENGTH + 6);
+  const addrs = new Uint8Array(usable.length * entrySize);
+  const ids = new Uint8Array(usable.length * PEER_ID_LENGTH);
+  usable.forEach((e, n) => {
+    let o = n * entrySize;
+    if (family === 6 && e.id.length === PEER_ID_LENGTH + 6) {
+      addrs.set(MAPPED, o);
+      o += 12;
     }
-    for (let i = PEER_ID_LENGTH; i < id.length; i++) out[pos++] = id.charCodeAt(i);
+    for (let i = PEER_ID_LENGTH; i < e.id.length; i++) addrs[o++] = e.id.charCodeAt(i);
+    for (let i = 0; i < PEER_ID_LENGTH; i++) ids[n * PEER_ID_LENGTH + i] = e.id.charCodeAt(i);
+  });
+  return { count: usable.length, entrySize, addrs, ids };
+}
+
+/** The entries of a PeerSet (an ::ffff:-mapped address back as 6 bytes), for tests and snapshots. */
+export function peerSetEntries(set: PeerSet): PeerEntry[] {
+  const out: PeerEntry[] = [];
+  for (let n = 0; n < set.count; n++) {
+    let addr = Buffer.from(set.addrs.subarray(n * set.entrySize, (n + 1) * set.entrySize));
+    if (set.entrySize === 18 && MAPPED.every((b, i) => addr[i] === b)) addr = addr.subarray(12);
+    out.push(peerEntry(Buffer.from(set.ids.subarray(n * PEER_ID_LENGTH, (n + 1) * PEER_ID_LENGTH)).toString('latin1'), addr.toString('latin1')));
   }
-  return pos - offset;
+  return out;
+}
+
+/** Copies a PeerSet's compact addresses into `out`; returns the bytes written. */
+export function writePeerSet(set: PeerSet, out: Uint8Array, offset: number): number {
+  const bytes = set.count * set.entrySize;
+  out.set(set.addrs.subarray(0, bytes), offset);
+  return bytes;
 }
 
 export interface DecodedPeer {

@@ -1,5 +1,5 @@
 /** Protocol-neutral request and reply types shared by HTTP and UDP, and the transport names. */
-import type { PeerEntry } from './peers.js';
+import type { PeerSet } from './peers.js';
 
 /** Every transport the tracker answers on; tables sized by transport follow this list. */
 export const TRANSPORTS = ['udp', 'https', 'http'] as const;
@@ -34,7 +34,7 @@ export interface SwarmCounts {
 export interface AnnounceResult extends SwarmCounts {
   interval: number;
   minInterval: number;
-  peers: readonly PeerEntry[];
+  peers: PeerSet;
 }
 
 export interface ScrapeFile extends SwarmCounts {

@@ -3,7 +3,7 @@
  * Pure functions over Buffers; all integers big-endian.
  */
 import { ProtocolError, type ErrorCode } from './errors.js';
-import { compactSize, writeCompactPeers, type Family } from './peers.js';
+import { compactSize, EMPTY_PEERS, writePeerSet, type Family } from './peers.js';
 import type { AnnounceEvent, AnnounceRequest, AnnounceResult, ScrapeFile, SwarmCounts } from './types.js';
 
 /** The connect request's magic protocol id, 0x41727101980. */
@@ -152,14 +152,15 @@ export function encodeConnectResponse(transactionId: number, connectionId: Uint8
 
 /** Announce reply: 20 bytes then 6-byte (IPv4) or 18-byte (IPv6) peers. */
 export function encodeAnnounceResponse(transactionId: number, result: AnnounceResult, family: Family): Buffer {
-  const out = Buffer.allocUnsafe(20 + result.peers.length * compactSize(family));
+  const peers = result.peers.count > 0 && result.peers.entrySize !== compactSize(family) ? EMPTY_PEERS : result.peers;
+  const out = Buffer.allocUnsafe(20 + peers.count * peers.entrySize);
   out.writeUInt32BE(ACTION_ANNOUNCE, 0);
   out.writeUInt32BE(transactionId, 4);
   out.writeUInt32BE(result.interval, 8);
   out.writeUInt32BE(Math.min(result.incomplete, 0xffffffff), 12);
   out.writeUInt32BE(Math.min(result.complete, 0xffffffff), 16);
-  const written = writeCompactPeers(result.peers, family, out, 20);
-  return written === out.length - 20 ? out : out.subarray(0, 20 + written);
+  writePeerSet(peers, out, 20);
+  return out;
 }
 
 /** Scrape reply: per hash, in request order, seeders, completed, leechers. */

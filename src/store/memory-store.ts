@@ -1,19 +1,24 @@
 /**
- * The in-memory swarm store (the default): torrents in one Map, each a
- * Torrent of swarm.ts. Expiry is lazy on every announce and scrape (bounded)
- * and finished by the sweeper in slices; live totals come from
- * LiveCounters, so they never include expired peers not yet purged. Keeps
- * every rule of the store contract (store.ts).
+ * The in-memory swarm store (the default). Torrents in one Map, each a
+ * Swarm whose peers are fixed-size records in arena segments (swarm.ts,
+ * arena.ts): an announce finds the peer by id, updates its record in place,
+ * and copies the addresses it hands out from contiguous ranges into one
+ * reusable buffer. Expiry is checked on every announce and scrape (a scan
+ * only when the swarm's oldest peer may have expired, at most once a second)
+ * and swept in slices; live totals come from LiveCounters, so they never
+ * include expired peers not yet purged. Keeps every rule of the store
+ * contract (store.ts).
  */
-import { peerEntryId, type PeerEntry } from '../protocol/peers.js';
+import { PEER_ID_LENGTH, type PeerSet } from '../protocol/peers.js';
 import type { ScrapeFile } from '../protocol/types.js';
+import { RecordArena } from './arena.js';
 import { LiveCounter } from './live-counter.js';
 import type { AnnounceOutcome, ExportedTorrent, SavedTorrent, Snapshottable, StoreAnnounce, StoreTotals, SwarmStore, SwarmSummary, SweepResult } from './store.js';
-import { NO_PEERS, sameAddr, take, Torrent, V4_ID_LENGTH, type StoredPeer } from './swarm.js';
+import { PeerTable, Swarm, V4_RECORD, V6_RECORD } from './swarm.js';
+import { PeerPicker } from './peer-picker.js';
 
-/** Expired peers removed by one announce or scrape; the sweeper does the rest. */
-const LAZY_EXPIRY = 256;
 const TOP_SWARMS = 10;
+const NO_PEERS: PeerSet = { count: 0, entrySize: 6, addrs: new Uint8Array(0), ids: new Uint8Array(0) };
 
 export interface MemoryStoreOptions {
   /** Seconds after its last announce that a peer is purged. */
@@ -23,18 +28,25 @@ export interface MemoryStoreOptions {
 }
 
 export class MemoryStore implements SwarmStore, Snapshottable {
-  private readonly torrents = new Map<string, Torrent>();
+  private readonly torrents = new Map<string, Swarm>();
   private readonly peerTtl: number;
   private readonly maxTorrents: number;
-  private sweepCursor: Iterator<[string, Torrent]> | null = null;
-  /** A torrent the sweeper has not finished with (a large mass expiry). */
-  private sweepHeld: [string, Torrent] | null = null;
+  private readonly arena4 = new RecordArena(V4_RECORD);
+  private readonly arena6 = new RecordArena(V6_RECORD);
+  private readonly picker = new PeerPicker();
+  private sweepCursor: Iterator<[string, Swarm]> | null = null;
   /** Live peers and seeders by last announce; live torrents by newest announce. */
   private readonly livePeers: LiveCounter;
   private readonly liveSeeders: LiveCounter;
   private readonly liveTorrents: LiveCounter;
   private topPending: SwarmSummary[] = [];
   private top: readonly SwarmSummary[] = [];
+  /** The time of the expiry under way (read by onExpired). */
+  private expiringAt = 0;
+  private readonly onExpired = (last: number, seeder: boolean): void => {
+    this.livePeers.remove(last, this.expiringAt);
+    if (seeder) this.liveSeeders.remove(last, this.expiringAt);
+  };
 
   constructor(options: MemoryStoreOptions) {
     this.peerTtl = options.peerTtl;
@@ -44,83 +56,90 @@ export class MemoryStore implements SwarmStore, Snapshottable {
     this.liveTorrents = new LiveCounter(options.peerTtl);
   }
 
+  /** Bytes held by peer records (arena chunks), for the benchmark. */
+  get arenaBytes(): number {
+    return this.arena4.bytes + this.arena6.bytes;
+  }
+
   announce(input: StoreAnnounce, now: number): AnnounceOutcome | null {
-    let torrent = this.torrents.get(input.infoHash);
-    if (torrent === undefined) {
+    let swarm = this.torrents.get(input.infoHash);
+    if (swarm === undefined) {
       if (input.event === 'stopped') return { complete: 0, incomplete: 0, downloaded: 0, peers: NO_PEERS };
       if (this.torrents.size >= this.maxTorrents) return null;
-      torrent = new Torrent();
-      this.torrents.set(input.infoHash, torrent);
+      swarm = new Swarm();
+      this.torrents.set(input.infoHash, swarm);
     } else {
-      this.expire(torrent, now, LAZY_EXPIRY);
+      this.expire(swarm, now);
     }
     const v4 = input.addr.length === 6;
-    let peer = torrent.find(input.peerId, v4);
+    let table = v4 ? swarm.v4 : swarm.v6;
+    let pos = table === null ? -1 : table.find(input.peerId);
 
     if (input.event === 'stopped') {
-      if (peer !== undefined) this.remove(torrent, peer, now);
-      const outcome = { complete: torrent.seeders.size, incomplete: torrent.leechers.size, downloaded: torrent.downloaded, peers: NO_PEERS };
-      if (torrent.size === 0) this.torrents.delete(input.infoHash);
+      if (pos >= 0) this.removePeer(swarm, table!, pos, now);
+      const outcome = { complete: swarm.seeders, incomplete: swarm.leechers, downloaded: swarm.downloaded, peers: NO_PEERS };
+      if (swarm.size === 0) this.drop(input.infoHash, swarm);
       return outcome;
     }
 
-    // A repeated `completed` from a peer already seeding is not a new download.
-    if (input.event === 'completed' && (peer === undefined || !peer.seeder)) torrent.downloaded++;
-    const newestBefore = torrent.newestLast();
-    if (peer === undefined) {
-      peer = { id: peerEntryId(input.peerId, input.addr), last: now, seeder: input.seeder, older: null, newer: null };
-      torrent.add(peer, v4 ? input.peerId : input.peerId + '6');
-    } else {
-      this.livePeers.remove(peer.last, now);
-      if (peer.seeder) this.liveSeeders.remove(peer.last, now);
-      if (!sameAddr(peer.id, input.addr)) peer.id = peerEntryId(input.peerId, input.addr);
-      peer.last = now;
-      torrent.touch(peer, input.seeder);
+    if (table === null) {
+      table = new PeerTable(v4 ? this.arena4 : this.arena6, v4 ? 6 : 18);
+      if (v4) swarm.v4 = table;
+      else swarm.v6 = table;
     }
-    // The torrent's newest announce is now: move it in the live-torrent count.
-    if (newestBefore >= 0) this.liveTorrents.remove(newestBefore, now);
+    // A repeated `completed` from a peer already seeding is not a new download.
+    if (input.event === 'completed' && (pos < 0 || !table.isSeeder(pos))) swarm.downloaded++;
+    if (pos < 0) {
+      pos = table.add(input.peerId, input.addr, now, input.seeder);
+    } else {
+      const last = table.last(pos);
+      this.livePeers.remove(last, now);
+      if (table.isSeeder(pos)) this.liveSeeders.remove(last, now);
+      pos = table.update(pos, input.peerId, input.addr, now, input.seeder);
+    }
+    // The swarm's newest announce is now: move it in the live-torrent count.
+    if (swarm.newest >= 0) this.liveTorrents.remove(swarm.newest, now);
+    swarm.newest = now;
     this.liveTorrents.add(now, now);
     this.livePeers.add(now, now);
     if (input.seeder) this.liveSeeders.add(now, now);
 
     return {
-      complete: torrent.seeders.size,
-      incomplete: torrent.leechers.size,
-      downloaded: torrent.downloaded,
-      peers: input.numwant > 0 ? this.select(torrent, peer, input.numwant, now) : NO_PEERS,
+      complete: swarm.seeders,
+      incomplete: swarm.leechers,
+      downloaded: swarm.downloaded,
+      peers: input.numwant > 0 ? this.picker.pick(swarm, table, pos, input.numwant) : NO_PEERS,
     };
   }
 
   scrape(infoHashes: readonly string[], now: number): ScrapeFile[] {
     return infoHashes.map((infoHash) => {
-      const torrent = this.torrents.get(infoHash);
-      if (torrent === undefined) return { infoHash, complete: 0, incomplete: 0, downloaded: 0 };
-      this.expire(torrent, now, LAZY_EXPIRY);
-      const file = { infoHash, complete: torrent.seeders.size, incomplete: torrent.leechers.size, downloaded: torrent.downloaded };
-      if (torrent.size === 0) this.torrents.delete(infoHash);
+      const swarm = this.torrents.get(infoHash);
+      if (swarm === undefined) return { infoHash, complete: 0, incomplete: 0, downloaded: 0 };
+      this.expire(swarm, now);
+      const file = { infoHash, complete: swarm.seeders, incomplete: swarm.leechers, downloaded: swarm.downloaded };
+      if (swarm.size === 0) this.drop(infoHash, swarm);
       return file;
     });
   }
 
   scrapeAll(now: number): ScrapeFile[] {
     const files: ScrapeFile[] = [];
-    for (const [infoHash, torrent] of this.torrents) {
-      this.expire(torrent, now, Infinity);
-      if (torrent.size === 0) {
-        this.torrents.delete(infoHash);
+    for (const [infoHash, swarm] of this.torrents) {
+      this.expire(swarm, now);
+      if (swarm.size === 0) {
+        this.drop(infoHash, swarm);
         continue;
       }
-      files.push({ infoHash, complete: torrent.seeders.size, incomplete: torrent.leechers.size, downloaded: torrent.downloaded });
+      files.push({ infoHash, complete: swarm.seeders, incomplete: swarm.leechers, downloaded: swarm.downloaded });
     }
     return files;
   }
 
   /**
-   * One sweeper slice: visits torrents and purges their expired peers, at
-   * most `budget` units of work (a torrent visited or a peer removed is one
-   * unit), so a tick costs the same whatever the store holds. A torrent with
-   * more expired peers than the slice allows is finished by the next slices.
-   * Returns the peers removed.
+   * One sweeper slice: visits swarms and purges their expired peers, about
+   * `budget` units of work (a swarm visited is one unit, a scan of its peers
+   * one unit per peer; a swarm is always scanned whole). Returns what it did.
    */
   sweep(now: number, budget: number): SweepResult {
     let removed = 0;
@@ -129,39 +148,25 @@ export class MemoryStore implements SwarmStore, Snapshottable {
     if (budget >= Number.MAX_SAFE_INTEGER) {
       // A whole pass on demand: start from the top.
       this.sweepCursor = null;
-      this.sweepHeld = null;
       this.topPending = [];
     }
     this.sweepCursor ??= this.torrents.entries();
     while (work < budget) {
-      let entry = this.sweepHeld;
-      this.sweepHeld = null;
-      // A held torrent may have emptied, been removed and been created anew since:
-      // the new swarm is not this one, and must not be deleted on its behalf.
-      if (entry !== null && this.torrents.get(entry[0]) !== entry[1]) entry = null;
-      if (entry === null) {
-        const next = this.sweepCursor.next();
-        if (next.done === true) {
-          this.sweepCursor = null; // the next slice starts a new pass
-          this.top = this.topPending;
-          this.topPending = [];
-          passDone = true;
-          break;
-        }
-        entry = next.value;
-        work++;
-      }
-      const [infoHash, torrent] = entry;
-      const n = this.expire(torrent, now, budget - work);
-      removed += n;
-      work += n;
-      const oldest = torrent.oldestPeer();
-      if (oldest !== null && oldest.last <= now - this.peerTtl) {
-        this.sweepHeld = entry; // more to purge here next time
+      const next = this.sweepCursor.next();
+      if (next.done === true) {
+        this.sweepCursor = null; // the next slice starts a new pass
+        this.top = this.topPending;
+        this.topPending = [];
+        passDone = true;
         break;
       }
-      if (torrent.size === 0) this.torrents.delete(infoHash);
-      else this.considerTop(infoHash, torrent);
+      const [infoHash, swarm] = next.value;
+      work++;
+      const cutoff = now - this.peerTtl;
+      if ((swarm.v4?.minLast ?? Infinity) <= cutoff || (swarm.v6?.minLast ?? Infinity) <= cutoff) work += swarm.size;
+      removed += this.expire(swarm, now);
+      if (swarm.size === 0) this.drop(infoHash, swarm);
+      else this.considerTop(infoHash, swarm);
     }
     return { removed, work, passDone };
   }
@@ -176,15 +181,25 @@ export class MemoryStore implements SwarmStore, Snapshottable {
     return this.top;
   }
 
-  /** Every torrent, for the state file (peers oldest first in each list). */
+  /** Every torrent, for the state file. */
   *exportTorrents(): Generator<ExportedTorrent> {
-    for (const [infoHash, torrent] of this.torrents) {
+    for (const [infoHash, swarm] of this.torrents) {
       yield {
         infoHash,
-        downloaded: torrent.downloaded,
+        downloaded: swarm.downloaded,
         forEachPeer(visit) {
-          for (const list of [torrent.seeders, torrent.leechers]) {
-            for (let p = list.oldest; p !== null; p = p.newer) visit(p.id, p.last, p.seeder);
+          for (const t of [swarm.v4, swarm.v6]) {
+            if (t === null) continue;
+            const each = (p: number): void => {
+              const o = t.at(p);
+              const c = t.chunk;
+              // peer id + compact address, as PeerEntry has them
+              const id = Buffer.from(c.buffer, c.byteOffset + o + t.addrLen, PEER_ID_LENGTH).toString('latin1');
+              const addr = Buffer.from(c.buffer, c.byteOffset + o, t.addrLen).toString('latin1');
+              visit(id + addr, t.last(p), t.isSeeder(p));
+            };
+            for (let p = 0; p < t.nL; p++) each(p);
+            for (let p = t.cap - t.nS; p < t.cap; p++) each(p);
           }
         },
       };
@@ -193,80 +208,76 @@ export class MemoryStore implements SwarmStore, Snapshottable {
 
   /** Restores a saved torrent, leaving out peers past their TTL; returns the peers kept. */
   importTorrent(saved: SavedTorrent, now: number): number {
-    const live = saved.peers.filter((p) => p.last > now - this.peerTtl && p.last <= now).sort((a, b) => a.last - b.last);
+    const live = saved.peers.filter((p) => p.last > now - this.peerTtl && p.last <= now);
     // A torrent with no live peer is not kept, as at run time.
     if (live.length === 0 || this.torrents.has(saved.infoHash)) return 0;
-    const torrent = new Torrent();
-    torrent.downloaded = saved.downloaded;
-    this.torrents.set(saved.infoHash, torrent);
+    const swarm = new Swarm();
+    swarm.downloaded = saved.downloaded;
+    this.torrents.set(saved.infoHash, swarm);
     for (const s of live) {
       const v4 = s.addr.length === 6;
-      if (torrent.find(s.peerId, v4) !== undefined) continue;
-      torrent.add({ id: peerEntryId(s.peerId, s.addr), last: s.last, seeder: s.seeder, older: null, newer: null }, v4 ? s.peerId : s.peerId + '6');
+      let table = v4 ? swarm.v4 : swarm.v6;
+      if (table === null) {
+        table = new PeerTable(v4 ? this.arena4 : this.arena6, v4 ? 6 : 18);
+        if (v4) swarm.v4 = table;
+        else swarm.v6 = table;
+      }
+      if (table.find(s.peerId) >= 0) continue;
+      table.add(s.peerId, s.addr, s.last, s.seeder);
       this.livePeers.add(s.last, now);
       if (s.seeder) this.liveSeeders.add(s.last, now);
+      if (s.last > swarm.newest) swarm.newest = s.last;
     }
-    this.liveTorrents.add(torrent.newestLast(), now);
-    return torrent.size;
+    this.liveTorrents.add(swarm.newest, now);
+    return swarm.size;
   }
 
   /** Keeps the TOP_SWARMS largest swarms seen in this pass, largest first. */
-  private considerTop(infoHash: string, torrent: Torrent): void {
-    const peers = torrent.size;
+  private considerTop(infoHash: string, swarm: Swarm): void {
+    const peers = swarm.size;
     const top = this.topPending;
     if (top.length === TOP_SWARMS && top[TOP_SWARMS - 1]!.peers >= peers) return;
-    const entry = { infoHash, peers, complete: torrent.seeders.size, incomplete: torrent.leechers.size, downloaded: torrent.downloaded };
+    const entry = { infoHash, peers, complete: swarm.seeders, incomplete: swarm.leechers, downloaded: swarm.downloaded };
     let i = top.length;
     while (i > 0 && top[i - 1]!.peers < peers) i--;
     top.splice(i, 0, entry);
     if (top.length > TOP_SWARMS) top.pop();
   }
 
-  /** Removes up to `limit` of the torrent's peers not heard from within the TTL, oldest first. */
-  private expire(torrent: Torrent, now: number, limit: number): number {
+  /** Removes the swarm's peers not heard from within the TTL; returns how many. */
+  private expire(swarm: Swarm, now: number): number {
     const cutoff = now - this.peerTtl;
-    let removed = 0;
-    while (removed < limit) {
-      const oldest = torrent.oldestPeer();
-      if (oldest === null || oldest.last > cutoff) break;
-      this.remove(torrent, oldest, now);
-      removed++;
-    }
-    return removed;
+    this.expiringAt = now;
+    let n = 0;
+    if (swarm.v4 !== null) n += swarm.v4.expire(cutoff, this.onExpired);
+    if (swarm.v6 !== null) n += swarm.v6.expire(cutoff, this.onExpired);
+    if (n > 0) this.newestChanged(swarm, now);
+    return n;
   }
 
-  private remove(torrent: Torrent, peer: StoredPeer, now: number): void {
-    const newestBefore = torrent.newestLast();
-    torrent.delete(peer);
-    this.livePeers.remove(peer.last, now);
-    if (peer.seeder) this.liveSeeders.remove(peer.last, now);
-    const newestAfter = torrent.newestLast();
-    if (newestAfter !== newestBefore) {
-      // The torrent's newest announce changed: move it in the live-torrent count.
-      this.liveTorrents.remove(newestBefore, now);
-      if (newestAfter >= 0) this.liveTorrents.add(newestAfter, now);
-    }
+  private removePeer(swarm: Swarm, table: PeerTable, pos: number, now: number): void {
+    const last = table.last(pos);
+    this.livePeers.remove(last, now);
+    if (table.isSeeder(pos)) this.liveSeeders.remove(last, now);
+    table.remove(pos);
+    if (last === swarm.newest) this.newestChanged(swarm, now);
   }
 
-  /**
-   * Up to `numwant` peers for `self`: seeders get leechers only; IPv4
-   * clients get IPv4 peers only (IPv6 clients get both, IPv4 ::ffff:-mapped).
-   * Taken from each list's rotating cursor, in proportion to the list sizes.
-   */
-  private select(torrent: Torrent, self: StoredPeer, numwant: number, now: number): PeerEntry[] {
-    const out: PeerEntry[] = [];
-    const cutoff = now - this.peerTtl;
-    const v4Only = self.id.length === V4_ID_LENGTH;
-    const leechersAvailable = torrent.leechers.size - (self.seeder ? 0 : 1);
-    const seedersAvailable = self.seeder ? 0 : torrent.seeders.size;
-    const total = leechersAvailable + seedersAvailable;
-    if (total <= 0) return out;
-    const want = Math.min(numwant, total);
-    const fromSeeders = Math.min(seedersAvailable, Math.max(want - leechersAvailable, Math.round((want * seedersAvailable) / total)));
-    if (fromSeeders > 0) take(torrent.seeders, fromSeeders, self, v4Only, cutoff, out, false);
-    take(torrent.leechers, want - out.length, self, v4Only, cutoff, out, false);
-    // Fewer leechers qualified than counted (family, expiry): fill from the seeders.
-    if (out.length < want && !self.seeder) take(torrent.seeders, want - out.length, self, v4Only, cutoff, out, true);
-    return out;
+  /** The swarm's newest announce may have left: move it in the live-torrent count. */
+  private newestChanged(swarm: Swarm, now: number): void {
+    const newest = swarm.newestLast();
+    if (newest === swarm.newest) return;
+    if (swarm.newest >= 0) this.liveTorrents.remove(swarm.newest, now);
+    if (newest >= 0) this.liveTorrents.add(newest, now);
+    swarm.newest = newest;
+  }
+
+  /** The swarm is empty: forget it and give its segments back. */
+  private drop(infoHash: string, swarm: Swarm): void {
+    if (this.torrents.get(infoHash) === swarm) this.torrents.delete(infoHash);
+    swarm.v4?.release();
+    swarm.v6?.release();
+    swarm.v4 = null;
+    swarm.v6 = null;
   }
 }

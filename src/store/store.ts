@@ -35,7 +35,7 @@
  * Every method may answer with a value or a promise (a shared store is
  * asynchronous); the memory store answers at once.
  */
-import type { PeerEntry } from '../protocol/peers.js';
+import type { PeerSet } from '../protocol/peers.js';
 import type { AnnounceEvent, ScrapeFile, SwarmCounts } from '../protocol/types.js';
 
 export type MaybePromise<T> = T | Promise<T>;
@@ -52,7 +52,7 @@ export interface StoreAnnounce {
 }
 
 export interface AnnounceOutcome extends SwarmCounts {
-  peers: readonly PeerEntry[];
+  peers: PeerSet;
 }
 
 /** Live figures: only peers heard from within the TTL, whether swept yet or not. */

@@ -1,147 +1,267 @@
 /**
- * One swarm of the memory store, laid out for memory: no arrays per torrent,
- * no Map for small swarms. A torrent keeps its seeders and its leechers on
- * two intrusive lists in last-announce order (a re-announce moves a peer to
- * the newest end): expiry walks only the expired oldest end, peer lists are
- * handed out from a rotating cursor on each list, and a swarm of up to
- * SMALL_SWARM peers is searched by walking it (a larger one gets a Map index).
+ * One address family of one swarm, as fixed-size records in an arena
+ * segment: compact address (6 or 18 bytes), peer id (20), last announce
+ * (4, big-endian seconds), role (1). Leechers fill the segment from the
+ * front, seeders from the back, so each role is one contiguous range and a
+ * reply copies addresses from a rotating position without chasing pointers.
+ * Removal is swap-remove (the range's end record moves into the hole). A
+ * table of up to INDEX_AT peers is searched by scanning its ids; a larger
+ * one keeps an open-addressing index (peer id hash → position).
  */
-import { PEER_ID_LENGTH, type PeerEntry } from '../protocol/peers.js';
+import { PEER_ID_LENGTH } from '../protocol/peers.js';
+import { RecordArena } from './arena.js';
 
-export interface StoredPeer extends PeerEntry {
-  /** Peer id + compact address (see PeerEntry): 26 bytes for IPv4, 38 for IPv6. */
-  id: string;
-  /** Last announce, in clock seconds. */
-  last: number;
-  seeder: boolean;
-  /** Neighbours in last-announce order on its list. */
-  older: StoredPeer | null;
-  newer: StoredPeer | null;
+/** Past this many peers a table keeps an index instead of scanning. */
+const INDEX_AT = 32;
+const EMPTY = 0;
+const TOMBSTONE = -1;
+
+export const V4_RECORD = 32;
+export const V6_RECORD = 48;
+
+function hashString(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < PEER_ID_LENGTH; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return h >>> 0;
 }
 
-/** One of a torrent's two lists (seeders, leechers). */
-export class PeerList {
-  oldest: StoredPeer | null = null;
-  newest: StoredPeer | null = null;
-  size = 0;
-  /** Where the next peer list handed out starts. */
-  cursor: StoredPeer | null = null;
-
-  append(peer: StoredPeer): void {
-    peer.older = this.newest;
-    peer.newer = null;
-    if (this.newest !== null) this.newest.newer = peer;
-    else this.oldest = peer;
-    this.newest = peer;
-    this.size++;
-  }
-
-  unlink(peer: StoredPeer): void {
-    if (this.cursor === peer) this.cursor = peer.newer;
-    if (peer.older !== null) peer.older.newer = peer.newer;
-    else this.oldest = peer.newer;
-    if (peer.newer !== null) peer.newer.older = peer.older;
-    else this.newest = peer.older;
-    peer.older = null;
-    peer.newer = null;
-    this.size--;
-  }
+function hashBytes(b: Uint8Array, at: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < PEER_ID_LENGTH; i++) h = Math.imul(h ^ b[at + i]!, 0x01000193);
+  return h >>> 0;
 }
 
-/** Up to this many peers, a swarm is searched by walking it instead of a Map. */
-const SMALL_SWARM = 8;
+export class PeerTable {
+  readonly arena: RecordArena;
+  /** 6 or 18. */
+  readonly addrLen: number;
+  chunk: Uint8Array;
+  base: number;
+  cap: number;
+  /** Leechers at positions [0, nL), seeders at [cap - nS, cap). */
+  nL = 0;
+  nS = 0;
+  /** Where the next peer list starts in each range (offsets into the range). */
+  cursorL = 0;
+  cursorS = 0;
+  /** No record is older than this (a lower bound: exact after every expiry scan). */
+  minLast = Infinity;
+  private index: Int32Array | null = null;
+  private tombstones = 0;
 
-export class Torrent {
-  readonly seeders = new PeerList();
-  readonly leechers = new PeerList();
-  /** Peer id (+ '6' for an IPv6 peer) → peer, once the swarm outgrows SMALL_SWARM. */
-  index: Map<string, StoredPeer> | null = null;
-  downloaded = 0;
+  constructor(arena: RecordArena, addrLen: number) {
+    this.arena = arena;
+    this.addrLen = addrLen;
+    const seg = arena.alloc(1);
+    this.chunk = seg.chunk;
+    this.base = seg.base;
+    this.cap = seg.cap;
+  }
 
   get size(): number {
-    return this.seeders.size + this.leechers.size;
+    return this.nL + this.nS;
   }
 
-  /** The last announce of any peer, or -1 when empty. */
+  /** Byte offset of position `p`. */
+  at(p: number): number {
+    return (this.base + p) * this.arena.recordSize;
+  }
+
+  last(p: number): number {
+    const o = this.at(p) + this.addrLen + PEER_ID_LENGTH;
+    const c = this.chunk;
+    return ((c[o]! << 24) | (c[o + 1]! << 16) | (c[o + 2]! << 8) | c[o + 3]!) >>> 0;
+  }
+
+  isSeeder(p: number): boolean {
+    return p >= this.cap - this.nS;
+  }
+
+  /** Position of `peerId`, or -1. */
+  find(peerId: string): number {
+    if (this.index !== null) {
+      const mask = this.index.length - 1;
+      for (let i = hashString(peerId) & mask; ; i = (i + 1) & mask) {
+        const e = this.index[i]!;
+        if (e === EMPTY) return -1;
+        if (e !== TOMBSTONE && this.idEquals(e - 1, peerId)) return e - 1;
+      }
+    }
+    for (let p = 0; p < this.nL; p++) if (this.idEquals(p, peerId)) return p;
+    for (let p = this.cap - this.nS; p < this.cap; p++) if (this.idEquals(p, peerId)) return p;
+    return -1;
+  }
+
+  private idEquals(p: number, peerId: string): boolean {
+    const o = this.at(p) + this.addrLen;
+    const c = this.chunk;
+    for (let i = 0; i < PEER_ID_LENGTH; i++) if (c[o + i] !== peerId.charCodeAt(i)) return false;
+    return true;
+  }
+
+  /** Writes address (latin1), last and role at position `p`; the id is written by `add`. */
+  private writeFields(p: number, addr: string, last: number): void {
+    const o = this.at(p);
+    const c = this.chunk;
+    for (let i = 0; i < this.addrLen; i++) c[o + i] = addr.charCodeAt(i);
+    const l = o + this.addrLen + PEER_ID_LENGTH;
+    c[l] = last >>> 24;
+    c[l + 1] = (last >>> 16) & 0xff;
+    c[l + 2] = (last >>> 8) & 0xff;
+    c[l + 3] = last & 0xff;
+    if (last < this.minLast) this.minLast = last;
+  }
+
+  /** Adds a peer (not present); returns its position. */
+  add(peerId: string, addr: string, last: number, seeder: boolean): number {
+    if (this.size === this.cap) this.grow(this.size + 1);
+    const p = seeder ? this.cap - ++this.nS : this.nL++;
+    const o = this.at(p) + this.addrLen;
+    for (let i = 0; i < PEER_ID_LENGTH; i++) this.chunk[o + i] = peerId.charCodeAt(i);
+    this.writeFields(p, addr, last);
+    if (this.index !== null) this.indexSet(p);
+    else if (this.size > INDEX_AT) this.rebuildIndex();
+    return p;
+  }
+
+  /** A re-announce: new address, last and role; returns the peer's position. */
+  update(p: number, peerId: string, addr: string, last: number, seeder: boolean): number {
+    if (this.isSeeder(p) === seeder) {
+      this.writeFields(p, addr, last);
+      return p;
+    }
+    this.remove(p);
+    return this.add(peerId, addr, last, seeder);
+  }
+
+  /** Swap-remove: the end record of the range moves into position `p`. */
+  remove(p: number): void {
+    const seeder = this.isSeeder(p);
+    const end = seeder ? this.cap - this.nS : this.nL - 1;
+    if (this.index !== null) {
+      this.indexReplace(p, TOMBSTONE);
+      this.tombstones++;
+    }
+    if (end !== p) {
+      const size = this.arena.recordSize;
+      this.chunk.copyWithin(this.at(p), this.at(end), this.at(end) + size);
+      if (this.index !== null) this.indexReplace(end, p + 1);
+    }
+    if (seeder) this.nS--;
+    else this.nL--;
+    if (this.index !== null && this.tombstones * 4 > this.index.length) this.rebuildIndex();
+  }
+
+  /**
+   * Removes every peer last heard from at or before `cutoff`, calling
+   * `removed(last, seeder)` for each; a scan of the whole table, done only
+   * when the oldest peer may have expired (at most once a second).
+   */
+  expire(cutoff: number, removed: (last: number, seeder: boolean) => void): number {
+    if (this.minLast > cutoff) return 0;
+    let n = 0;
+    let min = Infinity;
+    // Leechers from the end (a swapped-in record was already checked), seeders from their first.
+    for (let p = this.nL - 1; p >= 0; p--) {
+      const last = this.last(p);
+      if (last <= cutoff) {
+        this.remove(p);
+        removed(last, false);
+        n++;
+      } else if (last < min) min = last;
+    }
+    for (let p = this.cap - this.nS; p < this.cap; p++) {
+      const last = this.last(p);
+      if (last <= cutoff) {
+        this.remove(p);
+        removed(last, true);
+        n++;
+      } else if (last < min) min = last;
+    }
+    this.minLast = min;
+    return n;
+  }
+
+  /** Moves to a segment of at least `n` records (leechers to the front, seeders to the back). */
+  private grow(n: number): void {
+    const seg = this.arena.alloc(n);
+    const size = this.arena.recordSize;
+    const fromL = this.at(0);
+    seg.chunk.set(this.chunk.subarray(fromL, fromL + this.nL * size), seg.base * size);
+    const fromS = this.at(this.cap - this.nS);
+    seg.chunk.set(this.chunk.subarray(fromS, fromS + this.nS * size), (seg.base + seg.cap - this.nS) * size);
+    this.arena.release({ chunk: this.chunk, base: this.base, cap: this.cap });
+    this.chunk = seg.chunk;
+    this.base = seg.base;
+    this.cap = seg.cap;
+    if (this.index !== null) this.rebuildIndex();
+  }
+
+  /** Gives the segment back (the swarm is gone). */
+  release(): void {
+    this.arena.release({ chunk: this.chunk, base: this.base, cap: this.cap });
+  }
+
+  private rebuildIndex(): void {
+    let size = 64;
+    while (size < this.cap * 2) size *= 2;
+    this.index = new Int32Array(size);
+    this.tombstones = 0;
+    for (let p = 0; p < this.nL; p++) this.indexSet(p);
+    for (let p = this.cap - this.nS; p < this.cap; p++) this.indexSet(p);
+  }
+
+  private indexSet(p: number): void {
+    const index = this.index!;
+    const mask = index.length - 1;
+    let i = hashBytes(this.chunk, this.at(p) + this.addrLen) & mask;
+    while (index[i] !== EMPTY && index[i] !== TOMBSTONE) i = (i + 1) & mask;
+    if (index[i] === TOMBSTONE) this.tombstones--;
+    index[i] = p + 1;
+  }
+
+  /** Finds the entry pointing at position `p` (by its record's id) and sets it to `value`. */
+  private indexReplace(p: number, value: number): void {
+    const index = this.index!;
+    const mask = index.length - 1;
+    for (let i = hashBytes(this.chunk, this.at(p) + this.addrLen) & mask; ; i = (i + 1) & mask) {
+      if (index[i] === p + 1) {
+        index[i] = value;
+        return;
+      }
+      if (index[i] === EMPTY) return;
+    }
+  }
+}
+
+/** A torrent: its `downloaded` count and a table per address family. */
+export class Swarm {
+  downloaded = 0;
+  /** The newest announce of any peer (-1: none), for the live-torrent count. */
+  newest = -1;
+  v4: PeerTable | null = null;
+  v6: PeerTable | null = null;
+
+  get seeders(): number {
+    return (this.v4?.nS ?? 0) + (this.v6?.nS ?? 0);
+  }
+
+  get leechers(): number {
+    return (this.v4?.nL ?? 0) + (this.v6?.nL ?? 0);
+  }
+
+  get size(): number {
+    return (this.v4?.size ?? 0) + (this.v6?.size ?? 0);
+  }
+
+  /** The newest announce of any peer, or -1 (a scan; used when the newest one leaves). */
   newestLast(): number {
-    const s = this.seeders.newest === null ? -1 : this.seeders.newest.last;
-    const l = this.leechers.newest === null ? -1 : this.leechers.newest.last;
-    return s > l ? s : l;
-  }
-
-  /** The peer that announced longest ago. */
-  oldestPeer(): StoredPeer | null {
-    const s = this.seeders.oldest;
-    const l = this.leechers.oldest;
-    if (s === null) return l;
-    if (l === null) return s;
-    return s.last <= l.last ? s : l;
-  }
-
-  find(peerId: string, v4: boolean): StoredPeer | undefined {
-    if (this.index !== null) return this.index.get(v4 ? peerId : peerId + '6');
-    return findIn(this.leechers, peerId, v4) ?? findIn(this.seeders, peerId, v4);
-  }
-
-  /** A new peer; `key` is its index key (peer id, + '6' for IPv6). */
-  add(peer: StoredPeer, key: string): void {
-    (peer.seeder ? this.seeders : this.leechers).append(peer);
-    if (this.index !== null) this.index.set(key, peer);
-    else if (this.size > SMALL_SWARM) {
-      this.index = new Map();
-      for (let p = this.leechers.oldest; p !== null; p = p.newer) this.index.set(keyOf(p), p);
-      for (let p = this.seeders.oldest; p !== null; p = p.newer) this.index.set(keyOf(p), p);
+    let newest = -1;
+    for (const t of [this.v4, this.v6]) {
+      if (t === null) continue;
+      for (let p = 0; p < t.nL; p++) newest = Math.max(newest, t.last(p));
+      for (let p = t.cap - t.nS; p < t.cap; p++) newest = Math.max(newest, t.last(p));
     }
+    return newest;
   }
-
-  /** A re-announce: to the newest end of the list its role says; the index is unchanged. */
-  touch(peer: StoredPeer, seeder: boolean): void {
-    (peer.seeder ? this.seeders : this.leechers).unlink(peer);
-    peer.seeder = seeder;
-    (seeder ? this.seeders : this.leechers).append(peer);
-  }
-
-  delete(peer: StoredPeer): void {
-    (peer.seeder ? this.seeders : this.leechers).unlink(peer);
-    this.index?.delete(keyOf(peer));
-  }
-}
-
-export const V4_ID_LENGTH = PEER_ID_LENGTH + 6;
-
-function findIn(list: PeerList, peerId: string, v4: boolean): StoredPeer | undefined {
-  for (let p = list.oldest; p !== null; p = p.newer) {
-    if ((p.id.length === V4_ID_LENGTH) === v4 && p.id.startsWith(peerId)) return p;
-  }
-  return undefined;
-}
-
-function keyOf(peer: StoredPeer): string {
-  const peerId = peer.id.slice(0, PEER_ID_LENGTH);
-  return peer.id.length === V4_ID_LENGTH ? peerId : peerId + '6';
-}
-
-/** True when `id` already ends with `addr` (no substring made). */
-export function sameAddr(id: string, addr: string): boolean {
-  if (id.length !== PEER_ID_LENGTH + addr.length) return false;
-  for (let i = 0; i < addr.length; i++) if (id.charCodeAt(PEER_ID_LENGTH + i) !== addr.charCodeAt(i)) return false;
-  return true;
-}
-
-export const NO_PEERS: readonly PeerEntry[] = [];
-
-/** Appends up to `count` suitable peers from the list's cursor on, wrapping once around. */
-export function take(list: PeerList, count: number, self: StoredPeer, v4Only: boolean, cutoff: number, out: PeerEntry[], dedupe: boolean): void {
-  if (count <= 0 || list.size === 0) return;
-  let p = list.cursor ?? list.oldest;
-  let taken = 0;
-  for (let visited = 0; visited < list.size && taken < count; visited++) {
-    if (p === null) p = list.oldest!;
-    if (p !== self && p.last > cutoff && !(v4Only && p.id.length !== V4_ID_LENGTH) && !(dedupe && out.includes(p))) {
-      out.push(p);
-      taken++;
-    }
-    p = p.newer;
-  }
-  list.cursor = p;
 }

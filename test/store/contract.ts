@@ -10,9 +10,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { compactAddr, entryAddr, entryPeerId, type PeerEntry } from '../../src/protocol/peers.js';
+import { compactAddr, entryAddr, entryPeerId, peerSetEntries, type PeerEntry } from '../../src/protocol/peers.js';
 import type { ScrapeFile, SwarmCounts } from '../../src/protocol/types.js';
-import type { AnnounceOutcome, StoreAnnounce, SwarmStore } from '../../src/store/store.js';
+import type { StoreAnnounce, SwarmStore } from '../../src/store/store.js';
 
 export interface StoreContractOptions {
   peerTtl: number;
@@ -41,11 +41,16 @@ function req(i: number, o: Partial<StoreAnnounce> = {}): StoreAnnounce {
   return { infoHash: A, peerId: pid(i), addr: v4(i), seeder: false, event: 'started', numwant: 50, ...o };
 }
 
+/** An announce's counts, and its peers as entries (copied: a store may reuse its reply buffers). */
+interface Outcome extends SwarmCounts {
+  peers: PeerEntry[];
+}
+
 /** An announce that must not be refused. */
-async function announce(store: SwarmStore, input: StoreAnnounce, now: number): Promise<AnnounceOutcome> {
+async function announce(store: SwarmStore, input: StoreAnnounce, now: number): Promise<Outcome> {
   const out = await store.announce(input, now);
   assert.ok(out !== null, `announce of ${input.peerId.trim()} to ${input.infoHash} refused`);
-  return out;
+  return { complete: out.complete, incomplete: out.incomplete, downloaded: out.downloaded, peers: peerSetEntries(out.peers) };
 }
 
 /** Sorted peer ids of a peer list. */

@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compactAddr, entryPeerId } from '../../src/protocol/peers.js';
-import type { AnnounceEvent } from '../../src/protocol/types.js';
+import { compactAddr, entryPeerId, peerSetEntries, type PeerEntry } from '../../src/protocol/peers.js';
+import type { AnnounceEvent, SwarmCounts } from '../../src/protocol/types.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
-import type { AnnounceOutcome, StoreAnnounce } from '../../src/store/store.js';
+import type { StoreAnnounce } from '../../src/store/store.js';
 
 const HASH = 'h'.repeat(20);
 
-/** The store's announce, which must not have been refused. */
-function announce(store: MemoryStore, input: StoreAnnounce, now: number): AnnounceOutcome {
+/** The store's announce, which must not have been refused; its peers as entries. */
+function announce(store: MemoryStore, input: StoreAnnounce, now: number): SwarmCounts & { peers: PeerEntry[] } {
   const out = store.announce(input, now);
   assert.ok(out !== null, 'refused');
-  return out;
+  return { complete: out.complete, incomplete: out.incomplete, downloaded: out.downloaded, peers: peerSetEntries(out.peers) };
 }
 const T0 = 1_000_000;
 
@@ -116,19 +116,22 @@ test('the sweeper does a bounded amount of work per slice and finishes its pass'
   assert.deepEqual(store.scrapeAll(later), []);
 });
 
-test('a mass expiry inside one huge swarm is purged across several slices', () => {
+test('a mass expiry inside one huge swarm: one scan purges it, counted as work; its records are reused', () => {
   const store = new MemoryStore({ peerTtl: 100 });
   for (let i = 0; i < 1000; i++) announce(store, { ...ann(i), addr: v4(i) }, T0);
+  const bytes = store.arenaBytes;
   const later = T0 + 200;
-  assert.equal(store.sweep(later, 100).removed, 99, 'one unit to visit, 99 removals');
-  assert.equal(store.sweep(later, 100).removed, 100, 'the same torrent, held over');
-  let total = 199;
-  for (let i = 0; i < 20 && total < 1000; i++) total += store.sweep(later, 100).removed;
-  assert.equal(total, 1000);
-  // And an announce never purges more than a bounded number at once, yet hands out no expired peer.
-  for (let i = 0; i < 1000; i++) announce(store, { ...ann(i), addr: v4(i), infoHash: 'big'.padEnd(20, '-') }, T0);
+  // Before any sweep: nothing expired is counted or handed out.
   const out = announce(store, { ...ann(5000), infoHash: 'big'.padEnd(20, '-') }, later);
   assert.equal(out.peers.length, 0);
+  assert.deepEqual(store.scrape([HASH], later), [{ infoHash: HASH, complete: 0, incomplete: 0, downloaded: 0 }], 'the scrape purged it');
+  for (let i = 0; i < 1000; i++) announce(store, { ...ann(i), addr: v4(i), infoHash: 'two'.padEnd(20, '-') }, later);
+  const r = store.sweep(later + 200, 10);
+  // 'two' (1,000 peers) and 'big' (1) expire together.
+  assert.deepEqual([r.removed, r.work >= 1003], [1001, true], 'a whole swarm per visit, each peer a unit of work');
+  // The freed records serve the next swarm of the same size: no new arena memory.
+  for (let i = 0; i < 1000; i++) announce(store, { ...ann(i), addr: v4(i), infoHash: 'new'.padEnd(20, '-') }, later + 200);
+  assert.ok(store.arenaBytes <= bytes * 2, `arena ${store.arenaBytes} bytes (was ${bytes})`);
 });
 
 test('a sweep of the whole store starts from the top', () => {
@@ -202,20 +205,21 @@ test('--max-torrents: a new torrent beyond the limit is refused; known torrents 
   assert.ok(store.announce({ ...ann(1), infoHash: 'c'.repeat(20) }, T0) !== null, 'room again once a torrent is gone');
 });
 
-test('a swarm re-created while the sweeper held its expired predecessor is not deleted', () => {
+test('a swarm re-created while a sweep pass is under way is a new swarm: kept, with its own records', () => {
   const store = new MemoryStore({ peerTtl: 100 });
+  const other = 'other'.padEnd(20, '-');
   for (let i = 0; i < 300; i++) announce(store, { ...ann(i), addr: v4(i) }, T0);
+  announce(store, { ...ann(1), infoHash: other }, T0 + 150);
   const later = T0 + 200;
-  // The slice runs out of budget inside the swarm and holds it for the next slice.
-  assert.equal(store.sweep(later, 50).removed, 49);
-  // Meanwhile a scrape purges the rest (lazily), the torrent is removed, and an announce creates it anew.
+  // A slice that stops after the first swarm, mid-pass.
+  assert.equal(store.sweep(later, 1).passDone, false);
+  // The swarm empties and goes (a scrape), then an announce creates it anew.
   assert.deepEqual(store.scrape([HASH], later), [{ infoHash: HASH, complete: 0, incomplete: 0, downloaded: 0 }]);
   announce(store, ann(1000), later);
-  // The next slice must not delete the new swarm on behalf of the old one.
-  for (let i = 0; i < 5; i++) store.sweep(later, 50);
-  assert.deepEqual(store.scrape([HASH], later), [{ infoHash: HASH, complete: 0, incomplete: 1, downloaded: 0 }]);
-  assert.deepEqual(store.totals(later), { torrents: 1, peers: 1, seeders: 0, leechers: 1 });
-  const out = announce(store, ann(1001), later);
-  assert.equal(out.incomplete, 2);
-  assert.deepEqual(out.peers.map(entryPeerId), [peerId(1000)]);
+  announce(store, ann(1001, { seeder: true }), later);
+  for (let i = 0; i < 5; i++) store.sweep(later, 1);
+  assert.deepEqual(store.scrape([HASH], later), [{ infoHash: HASH, complete: 1, incomplete: 1, downloaded: 0 }]);
+  assert.deepEqual(store.totals(later), { torrents: 2, peers: 3, seeders: 1, leechers: 2 });
+  const out = announce(store, ann(1002), later);
+  assert.deepEqual(out.peers.map(entryPeerId).sort(), [peerId(1000), peerId(1001)].sort());
 });

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { decode, encode, type BValue } from '../../src/protocol/bencode.js';
 import { ProtocolError } from '../../src/protocol/errors.js';
 import { parseAnnounceQuery, parseQuery, parseScrapeQuery, percentDecode, percentEncode } from '../../src/protocol/http.js';
-import { decodeCompactPeers, peerEntry, writeCompactPeers } from '../../src/protocol/peers.js';
+import { decodeCompactPeers, peerEntry, peerSetOf, writePeerSet } from '../../src/protocol/peers.js';
 import {
   decodeRequest,
   decodeResponse,
@@ -136,10 +136,10 @@ describe('protocol decoders under property tests', () => {
       fc.property(fc.array(v4peer, { maxLength: 50 }), (peers) => {
         const entries = peers.map(([ip, port]) => peerEntry('\0'.repeat(20), Buffer.from([...ip, port >> 8, port & 255]).toString('latin1')));
         const out = Buffer.alloc(entries.length * 18);
-        const n = writeCompactPeers(entries, 6, out, 0);
+        const n = writePeerSet(peerSetOf(entries, 6), out, 0);
         const back = decodeCompactPeers(out.subarray(0, n), 6);
         assert.deepEqual(back.map((p) => [p.ip, p.port]), peers.map(([ip, port]) => [`::ffff:${ip.join('.')}`, port]));
-        const result = { complete: 0, incomplete: 0, downloaded: 0, interval: 1, minInterval: 1, peers: entries };
+        const result = { complete: 0, incomplete: 0, downloaded: 0, interval: 1, minInterval: 1, peers: peerSetOf(entries, 4) };
         assert.equal(encodeAnnounceResponse(1, result, 4).length, 20 + 6 * entries.length);
       }),
       { numRuns: RUNS },

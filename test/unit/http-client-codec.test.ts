@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { ProtocolError } from '../../src/protocol/errors.js';
 import { encodeAnnounceReply, encodeFailure, encodeScrapeReply, parseAnnounceQuery, parseScrapeQuery } from '../../src/protocol/http.js';
 import { buildAnnounceQuery, buildScrapeQuery, decodeAnnounceReply, decodeScrapeReply } from '../../src/protocol/http-client.js';
-import { compactAddr, peerEntry } from '../../src/protocol/peers.js';
+import { compactAddr, peerEntry, peerSetEntries, peerSetOf } from '../../src/protocol/peers.js';
 
 const HASH = Buffer.from('00ff'.repeat(5) + 'a0'.repeat(10), 'hex').toString('latin1');
 const PEER = Buffer.from('2d5742303030312d' + 'ee'.repeat(12), 'hex').toString('latin1');
@@ -28,7 +28,7 @@ test('announce replies decode as the tracker encoded them: compact, peers6, dict
     downloaded: 5,
     interval: 1800,
     minInterval: 900,
-    peers: [peerEntry(PEER, compactAddr('\x0a\x00\x00\x01', 6881)), peerEntry(HASH, compactAddr('\x0a\x00\x00\x02', 51413))],
+    peers: peerSetOf([peerEntry(PEER, compactAddr('\x0a\x00\x00\x01', 6881)), peerEntry(HASH, compactAddr('\x0a\x00\x00\x02', 51413))], 4),
   };
   const options = { family: 4 as const, compact: true, noPeerId: false, trackerId: 'wk', externalIp: '\x7f\x00\x00\x01' };
   const compact = decodeAnnounceReply(encodeAnnounceReply(result, options));
@@ -40,7 +40,8 @@ test('announce replies decode as the tracker encoded them: compact, peers6, dict
       warning: null, failure: null, externalIp: '127.0.0.1', trackerId: 'wk',
     },
   );
-  const v6 = decodeAnnounceReply(encodeAnnounceReply(result, { ...options, family: 6 }));
+  const as6 = { ...result, peers: peerSetOf(peerSetEntries(result.peers), 6) };
+  const v6 = decodeAnnounceReply(encodeAnnounceReply(as6, { ...options, family: 6 }));
   assert.equal(v6.hasPeers6, true);
   assert.deepEqual(v6.peers.map((p) => p.ip), ['::ffff:10.0.0.1', '::ffff:10.0.0.2']);
   const dict = decodeAnnounceReply(encodeAnnounceReply(result, { ...options, compact: false }));

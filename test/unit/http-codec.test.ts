@@ -12,7 +12,7 @@ import {
   percentDecode,
   percentEncode,
 } from '../../src/protocol/http.js';
-import { peerEntry } from '../../src/protocol/peers.js';
+import { peerEntry, peerSetOf, type PeerEntry } from '../../src/protocol/peers.js';
 import type { AnnounceResult } from '../../src/protocol/types.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
@@ -86,10 +86,10 @@ const V4_ADDR = '\x7f\x00\x00\x01\x1a\xe1'; // 127.0.0.1:6881
 const V4_PEER = peerEntry('A'.repeat(20), V4_ADDR);
 const V6_ADDR = '\x20\x01\x0d\xb8' + '\x00'.repeat(11) + '\x01' + '\x1a\xe2'; // [2001:db8::1]:6882
 const V6_PEER = peerEntry('B'.repeat(20), V6_ADDR);
-const result = (peers: AnnounceResult['peers']): AnnounceResult => ({ complete: 1, incomplete: 2, downloaded: 3, interval: 1800, minInterval: 60, peers });
+const result = (peers: PeerEntry[], family: 4 | 6): AnnounceResult => ({ complete: 1, incomplete: 2, downloaded: 3, interval: 1800, minInterval: 60, peers: peerSetOf(peers, family) });
 
 test('compact IPv4 announce reply, byte-exact and equal to the oracle', () => {
-  const out = encodeAnnounceReply(result([V4_PEER]), { family: 4, compact: true, noPeerId: true, trackerId: 'Wildkat', externalIp: '\x7f\x00\x00\x02' });
+  const out = encodeAnnounceReply(result([V4_PEER], 4), { family: 4, compact: true, noPeerId: true, trackerId: 'Wildkat', externalIp: '\x7f\x00\x00\x02' });
   const expected = b(
     'd8:completei1e10:downloadedi3e11:external ip4:\x7f\x00\x00\x02' +
       '10:incompletei2e8:intervali1800e12:min intervali60e5:peers6:\x7f\x00\x00\x01\x1a\xe110:tracker id7:Wildkate',
@@ -110,7 +110,7 @@ test('compact IPv4 announce reply, byte-exact and equal to the oracle', () => {
 
 test('compact IPv6 reply: peers6 with 18-byte entries, IPv4 peers ::ffff:-mapped, 16-byte external ip', () => {
   const ext = '\x00'.repeat(15) + '\x01';
-  const out = encodeAnnounceReply(result([V6_PEER, V4_PEER]), { family: 6, compact: true, noPeerId: true, trackerId: 'Wildkat', externalIp: ext });
+  const out = encodeAnnounceReply(result([V6_PEER, V4_PEER], 6), { family: 6, compact: true, noPeerId: true, trackerId: 'Wildkat', externalIp: ext });
   const mapped = '\x00'.repeat(10) + '\xff\xff' + V4_ADDR;
   const expected = b(
     `d8:completei1e10:downloadedi3e11:external ip16:${ext}10:incompletei2e8:intervali1800e12:min intervali60e` +
@@ -120,16 +120,16 @@ test('compact IPv6 reply: peers6 with 18-byte entries, IPv4 peers ::ffff:-mapped
 });
 
 test('warning message is bencoded after tracker id', () => {
-  const out = encodeAnnounceReply(result([]), { family: 4, compact: true, noPeerId: true, trackerId: 'W', externalIp: null, warning: 'slow down' });
+  const out = encodeAnnounceReply(result([], 4), { family: 4, compact: true, noPeerId: true, trackerId: 'W', externalIp: null, warning: 'slow down' });
   assert.match(out.toString('latin1'), /5:peers0:10:tracker id1:W15:warning message9:slow downe$/);
 });
 
 test('dict peers carry ip, port and peer id unless no_peer_id; IPv6 clients see mapped IPv4', () => {
-  const withId = decode(encodeAnnounceReply(result([V4_PEER]), { family: 4, compact: false, noPeerId: false, trackerId: 'Wildkat', externalIp: null }));
+  const withId = decode(encodeAnnounceReply(result([V4_PEER], 4), { family: 4, compact: false, noPeerId: false, trackerId: 'Wildkat', externalIp: null }));
   assert.ok(withId instanceof Map);
   assert.deepEqual(withId.get('peers'), [new Map<string, unknown>([['ip', b('127.0.0.1')], ['peer id', b('A'.repeat(20))], ['port', 6881]])]);
   assert.equal(withId.has('external ip'), false);
-  const v6 = decode(encodeAnnounceReply(result([V4_PEER, V6_PEER]), { family: 6, compact: false, noPeerId: true, trackerId: 'Wildkat', externalIp: null }));
+  const v6 = decode(encodeAnnounceReply(result([V4_PEER, V6_PEER], 6), { family: 6, compact: false, noPeerId: true, trackerId: 'Wildkat', externalIp: null }));
   assert.ok(v6 instanceof Map);
   assert.deepEqual(v6.get('peers'), [
     new Map<string, unknown>([['ip', b('::ffff:127.0.0.1')], ['port', 6881]]),

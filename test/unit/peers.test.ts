@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Address6 } from 'ip-address';
-import { bytesToIp, compactAddr, decodeCompactPeers, entryAddr, entryPeerId, ipToBytes, mappedIPv4, peerEntry, writeCompactPeers } from '../../src/protocol/peers.js';
+import { bytesToIp, compactAddr, decodeCompactPeers, entryAddr, entryPeerId, ipToBytes, mappedIPv4, peerEntry, peerSetEntries, peerSetOf, writePeerSet } from '../../src/protocol/peers.js';
 
 test('IP text to raw bytes and back', () => {
   assert.equal(ipToBytes('127.0.0.1'), '\x7f\x00\x00\x01');
@@ -31,10 +31,13 @@ test('compact peers: 6 bytes IPv4, 18 bytes IPv6, IPv4 mapped for IPv6 clients',
   assert.equal(entryPeerId(v4), 'x'.repeat(20));
   assert.equal(v4.id.length, 26);
   const out4 = Buffer.alloc(6);
-  assert.equal(writeCompactPeers([v4, v6], 4, out4, 0), 6); // an IPv6 peer never enters an IPv4 list
+  assert.equal(writePeerSet(peerSetOf([v4, v6], 4), out4, 0), 6); // an IPv6 peer never enters an IPv4 list
   assert.deepEqual(out4, Buffer.from('0a0000011ae1', 'hex'));
   const out6 = Buffer.alloc(36);
-  assert.equal(writeCompactPeers([v6, v4], 6, out6, 0), 36);
+  const set6 = peerSetOf([v6, v4], 6);
+  assert.equal(writePeerSet(set6, out6, 0), 36);
+  // Back to entries: the mapped IPv4 address is its 6 bytes again.
+  assert.deepEqual(peerSetEntries(set6).map((e) => e.id), [v6.id, v4.id]);
   assert.deepEqual(out6, Buffer.from('20010db8000000000000000000000002c8d5' + '00000000000000000000ffff0a0000011ae1', 'hex'));
   assert.deepEqual(decodeCompactPeers(out6, 6), [
     { ip: '2001:db8::2', port: 51413 },

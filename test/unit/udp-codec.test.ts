@@ -13,7 +13,7 @@ import {
   encodeScrapeResponse,
   UdpRequestError,
 } from '../../src/protocol/udp.js';
-import { peerEntry } from '../../src/protocol/peers.js';
+import { peerEntry, peerSetOf } from '../../src/protocol/peers.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const CONN = hex('0102030405060708');
@@ -77,10 +77,10 @@ test('scrape request and response', () => {
 
 test('announce response: 6-byte peers over IPv4, 18-byte (mapped) over IPv6', () => {
   const peers = [peerEntry(PEER, '\x7f\x00\x00\x01\x1a\xe1')];
-  const result = { complete: 4, incomplete: 5, downloaded: 0, interval: 1800, minInterval: 60, peers };
-  const v4 = encodeAnnounceResponse(7, result, 4);
+  const result = (family: 4 | 6) => ({ complete: 4, incomplete: 5, downloaded: 0, interval: 1800, minInterval: 60, peers: peerSetOf(peers, family) });
+  const v4 = encodeAnnounceResponse(7, result(4), 4);
   assert.deepEqual(v4, hex('00000001 00000007 00000708 00000005 00000004 7f0000011ae1'));
-  const v6 = encodeAnnounceResponse(7, result, 6);
+  const v6 = encodeAnnounceResponse(7, result(6), 6);
   assert.deepEqual(v6, hex('00000001 00000007 00000708 00000005 00000004 00000000000000000000ffff7f0000011ae1'));
   const decoded = decodeResponse(v6);
   assert.ok(decoded.action === 'announce');

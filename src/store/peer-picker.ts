@@ -1,0 +1,114 @@
+/**
+ * Picks the peers one announce hands out and writes them, in the
+ * requester's compact form, into one reusable pair of buffers: no object or
+ * string per peer. Rules (store contract): never the requester itself; a
+ * seeder gets leechers only; an IPv4 requester gets IPv4 peers only, an
+ * IPv6 requester both (IPv4 ::ffff:-mapped). Each range (family × role)
+ * gives its share in proportion to its size, from a cursor that moves on
+ * each time, so successive announces see the whole swarm in turn.
+ */
+import { PEER_ID_LENGTH, type PeerSet } from '../protocol/peers.js';
+import type { PeerTable, Swarm } from './swarm.js';
+
+interface Range {
+  table: PeerTable;
+  seeders: boolean;
+  /** Peers in the range, and how many of them may be handed out (the requester excluded). */
+  size: number;
+  available: number;
+  take: number;
+}
+
+export class PeerPicker {
+  private addrs = new Uint8Array(18 * 64);
+  private ids = new Uint8Array(PEER_ID_LENGTH * 64);
+  private readonly ranges: Range[] = [];
+  private count = 0;
+  private entrySize: 6 | 18 = 6;
+  private self: PeerTable | null = null;
+  private selfPos = -1;
+
+  pick(swarm: Swarm, self: PeerTable, selfPos: number, numwant: number): PeerSet {
+    const v6 = self.addrLen === 18;
+    const seeder = self.isSeeder(selfPos);
+    this.self = self;
+    this.selfPos = selfPos;
+    this.entrySize = v6 ? 18 : 6;
+    this.count = 0;
+    this.ranges.length = 0;
+    const tables = v6 ? [swarm.v6, swarm.v4] : [swarm.v4];
+    let total = 0;
+    for (const t of tables) {
+      if (t === null) continue;
+      total += this.addRange(t, false);
+      if (!seeder) total += this.addRange(t, true);
+    }
+    const want = Math.min(numwant, total);
+    if (want <= 0) return this.result();
+    this.ensure(want);
+    // Shares in proportion to each range's size, then what rounding left, in order.
+    let given = 0;
+    for (const r of this.ranges) {
+      r.take = Math.floor((want * r.available) / total);
+      given += r.take;
+    }
+    for (const r of this.ranges) {
+      if (given === want) break;
+      const more = Math.min(r.available - r.take, want - given);
+      r.take += more;
+      given += more;
+    }
+    for (const r of this.ranges) if (r.take > 0) this.copy(r);
+    return this.result();
+  }
+
+  private addRange(table: PeerTable, seeders: boolean): number {
+    const size = seeders ? table.nS : table.nL;
+    if (size === 0) return 0;
+    const containsSelf = table === this.self && table.isSeeder(this.selfPos) === seeders;
+    const available = size - (containsSelf ? 1 : 0);
+    if (available > 0) this.ranges.push({ table, seeders, size, available, take: 0 });
+    return available;
+  }
+
+  private ensure(want: number): void {
+    if (this.addrs.length < want * 18) {
+      this.addrs = new Uint8Array(want * 18);
+      this.ids = new Uint8Array(want * PEER_ID_LENGTH);
+    }
+  }
+
+  /** Copies `r.take` peers of the range from its cursor on, skipping the requester. */
+  private copy(r: Range): void {
+    const t = r.table;
+    const first = r.seeders ? t.cap - t.nS : 0;
+    let cursor = (r.seeders ? t.cursorS : t.cursorL) % r.size;
+    const c = t.chunk;
+    const mapped = this.entrySize === 18 && t.addrLen === 6;
+    for (let taken = 0; taken < r.take; ) {
+      const p = first + cursor;
+      cursor = cursor + 1 === r.size ? 0 : cursor + 1;
+      if (t === this.self && p === this.selfPos) continue;
+      const o = t.at(p);
+      let a = this.count * this.entrySize;
+      if (mapped) {
+        this.addrs.fill(0, a, a + 10);
+        this.addrs[a + 10] = 0xff;
+        this.addrs[a + 11] = 0xff;
+        a += 12;
+      }
+      for (let i = 0; i < t.addrLen; i++) this.addrs[a + i] = c[o + i]!;
+      const idAt = o + t.addrLen;
+      const d = this.count * PEER_ID_LENGTH;
+      for (let i = 0; i < PEER_ID_LENGTH; i++) this.ids[d + i] = c[idAt + i]!;
+      this.count++;
+      taken++;
+    }
+    if (r.seeders) t.cursorS = cursor;
+    else t.cursorL = cursor;
+  }
+
+  private result(): PeerSet {
+    return { count: this.count, entrySize: this.entrySize, addrs: this.addrs, ids: this.ids };
+  }
+}
