@@ -1,22 +1,16 @@
 /**
  * Fixed-size records in a few large buffers instead of a typed array per
  * swarm (each of which costs ~200 bytes of bookkeeping before its first
- * peer). A segment is `cap` consecutive records at `base` in one chunk;
- * freed segments go on a free list by capacity class and are reused. Memory
- * stays with the arena once allocated (a mass expiry's space is reused by
- * the next swarms, not returned to the system).
+ * peer). A segment is 2^k consecutive records in one chunk, handed out by a
+ * buddy allocator: a freed segment merges with its free buddy into one twice
+ * the size, so the space that growing swarms leave behind (every swarm
+ * grows through 1, 2, 4, 8 … records) serves the next ones instead of
+ * piling up as unusable small pieces. Chunks stay with the arena once
+ * allocated (a mass expiry's space is reused, not returned to the system).
  */
 
-/** Capacities handed out: about x1.5 apart, so a segment is at least two thirds full once it has grown. */
-const CLASSES: readonly number[] = (() => {
-  const out = [1, 2, 3, 4, 6, 8];
-  while (out[out.length - 1]! < 1 << 30) out.push(Math.ceil(out[out.length - 1]! * 1.5));
-  return out;
-})();
-
-export const CHUNK_BYTES = 16 << 20;
-/** The first chunk is small (a test, a quiet tracker); each next one doubles, up to CHUNK_BYTES. */
-const FIRST_CHUNK_BYTES = 64 << 10;
+/** About this many bytes per chunk (a power of two of units). */
+const CHUNK_BYTES = 16 << 20;
 
 export interface Segment {
   chunk: Uint8Array;
@@ -25,59 +19,83 @@ export interface Segment {
   cap: number;
 }
 
-/** The smallest capacity class holding `n` records. */
-export function capacityFor(n: number): number {
-  for (const c of CLASSES) if (c >= n) return c;
-  throw new RangeError(`no capacity class for ${n} records`);
+/** The order (log2 of the capacity) of the smallest segment holding `n` records. */
+export function orderFor(n: number): number {
+  let order = 0;
+  while (1 << order < n) order++;
+  return order;
 }
 
 export class RecordArena {
   readonly recordSize: number;
-  private chunk: Uint8Array = new Uint8Array(0);
-  /** Next free record in `chunk`. */
-  private next = 0;
-  private chunkBytes = FIRST_CHUNK_BYTES;
-  private readonly free = new Map<number, Segment[]>();
+  /** Records per allocation unit: capacities are unit × 2^k (a unit of 3 gives 3, 6, 12 …). */
+  readonly unit: number;
+  private readonly chunks: Uint8Array[] = [];
+  /** Units per chunk: 2^chunkOrder. */
+  private readonly chunkOrder: number;
+  private readonly chunkUnits: number;
+  /** Free segments by order, as global unit offsets (chunk × chunkUnits + base / unit). */
+  private readonly free: Set<number>[];
   /** Bytes of chunks allocated. */
   bytes = 0;
 
-  constructor(recordSize: number) {
+  /** Bytes of one unit. */
+  private readonly unitBytes: number;
+
+  constructor(recordSize: number, unit = 1) {
     this.recordSize = recordSize;
+    this.unit = unit;
+    this.unitBytes = recordSize * unit;
+    this.chunkOrder = Math.floor(Math.log2(CHUNK_BYTES / this.unitBytes));
+    this.chunkUnits = 2 ** this.chunkOrder;
+    this.free = Array.from({ length: this.chunkOrder + 1 }, () => new Set<number>());
   }
 
-  private newChunk(bytes: number): Uint8Array {
-    this.bytes += bytes;
-    return new Uint8Array(bytes);
-  }
-
-  /** A segment of at least `n` records (its capacity is a class size). */
+  /** A segment of at least `n` records (its capacity unit × a power of two). */
   alloc(n: number): Segment {
-    const cap = capacityFor(n);
-    const reused = this.free.get(cap)?.pop();
-    if (reused !== undefined) return reused;
-    const records = Math.floor(this.chunk.length / this.recordSize);
-    if (this.next + cap > records) {
-      // A swarm bigger than a chunk gets a chunk of its own.
-      const need = cap * this.recordSize;
-      if (need > CHUNK_BYTES) return { chunk: this.newChunk(need), base: 0, cap };
-      while (this.chunkBytes < need) this.chunkBytes *= 2;
-      this.chunk = this.newChunk(this.chunkBytes);
-      this.chunkBytes = Math.min(CHUNK_BYTES, this.chunkBytes * 2);
-      this.next = 0;
+    const order = orderFor(Math.ceil(n / this.unit));
+    const units = 1 << order;
+    const cap = units * this.unit;
+    // A swarm bigger than a chunk gets a chunk of its own.
+    if (order > this.chunkOrder) {
+      this.bytes += units * this.unitBytes;
+      return { chunk: new Uint8Array(units * this.unitBytes), base: 0, cap };
     }
-    const seg = { chunk: this.chunk, base: this.next, cap };
-    this.next += cap;
-    return seg;
+    let o = order;
+    while (o <= this.chunkOrder && this.free[o]!.size === 0) o++;
+    if (o > this.chunkOrder) {
+      this.chunks.push(new Uint8Array(this.chunkUnits * this.unitBytes));
+      this.bytes += this.chunkUnits * this.unitBytes;
+      o = this.chunkOrder;
+      this.free[o]!.add((this.chunks.length - 1) * this.chunkUnits);
+    }
+    const set = this.free[o]!;
+    const at: number = set.values().next().value!;
+    set.delete(at);
+    // Split down to the order asked for; the upper halves stay free.
+    while (o > order) {
+      o--;
+      this.free[o]!.add(at + (1 << o));
+    }
+    const chunk = Math.floor(at / this.chunkUnits);
+    return { chunk: this.chunks[chunk]!, base: (at - chunk * this.chunkUnits) * this.unit, cap };
   }
 
   release(seg: Segment): void {
-    // A dedicated chunk is simply dropped (the GC frees it).
-    if (seg.cap * this.recordSize > CHUNK_BYTES) {
-      this.bytes -= seg.chunk.length;
+    let order = orderFor(seg.cap / this.unit);
+    if (order > this.chunkOrder) {
+      this.bytes -= seg.chunk.length; // a dedicated chunk: the GC frees it
       return;
     }
-    let list = this.free.get(seg.cap);
-    if (list === undefined) this.free.set(seg.cap, (list = []));
-    list.push(seg);
+    const chunk = this.chunks.indexOf(seg.chunk);
+    let at = chunk * this.chunkUnits + seg.base / this.unit;
+    // Merge with the free buddy, as far as it goes.
+    while (order < this.chunkOrder) {
+      const buddy = at ^ (1 << order);
+      if (!this.free[order]!.delete(buddy)) break;
+      at = Math.min(at, buddy);
+      order++;
+    }
+    this.free[order]!.add(at);
   }
 }

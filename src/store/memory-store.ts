@@ -11,10 +11,9 @@
  */
 import { PEER_ID_LENGTH, type PeerSet } from '../protocol/peers.js';
 import type { ScrapeFile } from '../protocol/types.js';
-import { RecordArena } from './arena.js';
 import { LiveCounter } from './live-counter.js';
 import type { AnnounceOutcome, ExportedTorrent, SavedTorrent, Snapshottable, StoreAnnounce, StoreTotals, SwarmStore, SwarmSummary, SweepResult } from './store.js';
-import { PeerTable, Swarm, V4_RECORD, V6_RECORD } from './swarm.js';
+import { familyArenas, PeerTable, Swarm, V4_RECORD, V6_RECORD } from './swarm.js';
 import { PeerPicker } from './peer-picker.js';
 
 const TOP_SWARMS = 10;
@@ -31,8 +30,8 @@ export class MemoryStore implements SwarmStore, Snapshottable {
   private readonly torrents = new Map<string, Swarm>();
   private readonly peerTtl: number;
   private readonly maxTorrents: number;
-  private readonly arena4 = new RecordArena(V4_RECORD);
-  private readonly arena6 = new RecordArena(V6_RECORD);
+  private readonly arena4 = familyArenas(V4_RECORD);
+  private readonly arena6 = familyArenas(V6_RECORD);
   private readonly picker = new PeerPicker();
   private sweepCursor: Iterator<[string, Swarm]> | null = null;
   /** Live peers and seeders by last announce; live torrents by newest announce. */
@@ -58,7 +57,7 @@ export class MemoryStore implements SwarmStore, Snapshottable {
 
   /** Bytes held by peer records (arena chunks), for the benchmark. */
   get arenaBytes(): number {
-    return this.arena4.bytes + this.arena6.bytes;
+    return this.arena4.main.bytes + this.arena6.main.bytes;
   }
 
   announce(input: StoreAnnounce, now: number): AnnounceOutcome | null {
@@ -66,13 +65,13 @@ export class MemoryStore implements SwarmStore, Snapshottable {
     if (swarm === undefined) {
       if (input.event === 'stopped') return { complete: 0, incomplete: 0, downloaded: 0, peers: NO_PEERS };
       if (this.torrents.size >= this.maxTorrents) return null;
-      swarm = new Swarm();
+      swarm = new Swarm(this.arena4);
       this.torrents.set(input.infoHash, swarm);
     } else {
       this.expire(swarm, now);
     }
     const v4 = input.addr.length === 6;
-    let table = v4 ? swarm.v4 : swarm.v6;
+    let table: PeerTable | null = v4 ? swarm : swarm.v6;
     let pos = table === null ? -1 : table.find(input.peerId);
 
     if (input.event === 'stopped') {
@@ -82,11 +81,7 @@ export class MemoryStore implements SwarmStore, Snapshottable {
       return outcome;
     }
 
-    if (table === null) {
-      table = new PeerTable(v4 ? this.arena4 : this.arena6, v4 ? 6 : 18);
-      if (v4) swarm.v4 = table;
-      else swarm.v6 = table;
-    }
+    if (table === null) table = swarm.v6 = new PeerTable(this.arena6, 18);
     // A repeated `completed` from a peer already seeding is not a new download.
     if (input.event === 'completed' && (pos < 0 || !table.isSeeder(pos))) swarm.downloaded++;
     if (pos < 0) {
@@ -163,7 +158,7 @@ export class MemoryStore implements SwarmStore, Snapshottable {
       const [infoHash, swarm] = next.value;
       work++;
       const cutoff = now - this.peerTtl;
-      if ((swarm.v4?.minLast ?? Infinity) <= cutoff || (swarm.v6?.minLast ?? Infinity) <= cutoff) work += swarm.size;
+      if (swarm.minLast <= cutoff || (swarm.v6 !== null && swarm.v6.minLast <= cutoff)) work += swarm.size;
       removed += this.expire(swarm, now);
       if (swarm.size === 0) this.drop(infoHash, swarm);
       else this.considerTop(infoHash, swarm);
@@ -188,7 +183,7 @@ export class MemoryStore implements SwarmStore, Snapshottable {
         infoHash,
         downloaded: swarm.downloaded,
         forEachPeer(visit) {
-          for (const t of [swarm.v4, swarm.v6]) {
+          for (const t of [swarm, swarm.v6]) {
             if (t === null) continue;
             const each = (p: number): void => {
               const o = t.at(p);
@@ -211,17 +206,13 @@ export class MemoryStore implements SwarmStore, Snapshottable {
     const live = saved.peers.filter((p) => p.last > now - this.peerTtl && p.last <= now);
     // A torrent with no live peer is not kept, as at run time.
     if (live.length === 0 || this.torrents.has(saved.infoHash)) return 0;
-    const swarm = new Swarm();
+    const swarm = new Swarm(this.arena4);
     swarm.downloaded = saved.downloaded;
     this.torrents.set(saved.infoHash, swarm);
     for (const s of live) {
       const v4 = s.addr.length === 6;
-      let table = v4 ? swarm.v4 : swarm.v6;
-      if (table === null) {
-        table = new PeerTable(v4 ? this.arena4 : this.arena6, v4 ? 6 : 18);
-        if (v4) swarm.v4 = table;
-        else swarm.v6 = table;
-      }
+      let table: PeerTable | null = v4 ? swarm : swarm.v6;
+      if (table === null) table = swarm.v6 = new PeerTable(this.arena6, 18);
       if (table.find(s.peerId) >= 0) continue;
       table.add(s.peerId, s.addr, s.last, s.seeder);
       this.livePeers.add(s.last, now);
@@ -248,8 +239,7 @@ export class MemoryStore implements SwarmStore, Snapshottable {
   private expire(swarm: Swarm, now: number): number {
     const cutoff = now - this.peerTtl;
     this.expiringAt = now;
-    let n = 0;
-    if (swarm.v4 !== null) n += swarm.v4.expire(cutoff, this.onExpired);
+    let n = swarm.expire(cutoff, this.onExpired);
     if (swarm.v6 !== null) n += swarm.v6.expire(cutoff, this.onExpired);
     if (n > 0) this.newestChanged(swarm, now);
     return n;
@@ -275,9 +265,8 @@ export class MemoryStore implements SwarmStore, Snapshottable {
   /** The swarm is empty: forget it and give its segments back. */
   private drop(infoHash: string, swarm: Swarm): void {
     if (this.torrents.get(infoHash) === swarm) this.torrents.delete(infoHash);
-    swarm.v4?.release();
+    swarm.release();
     swarm.v6?.release();
-    swarm.v4 = null;
     swarm.v6 = null;
   }
 }

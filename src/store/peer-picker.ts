@@ -36,7 +36,7 @@ export class PeerPicker {
     this.entrySize = v6 ? 18 : 6;
     this.count = 0;
     this.ranges.length = 0;
-    const tables = v6 ? [swarm.v6, swarm.v4] : [swarm.v4];
+    const tables = v6 ? [swarm.v6, swarm] : [swarm];
     let total = 0;
     for (const t of tables) {
       if (t === null) continue;

@@ -15,6 +15,9 @@ import { RecordArena } from './arena.js';
 const INDEX_AT = 32;
 const EMPTY = 0;
 const TOMBSTONE = -1;
+/** Later than any announce (the largest small integer): "no peer". */
+const NEVER = 0x7fffffff;
+const NO_RECORDS = new Uint8Array(0);
 
 export const V4_RECORD = 32;
 export const V6_RECORD = 48;
@@ -31,8 +34,17 @@ function hashBytes(b: Uint8Array, at: number): number {
   return h >>> 0;
 }
 
+/** Where one family's records live: capacities 3, 6, 12, … (a unit of 3: a swarm of 5 wastes one record, not three). */
+export interface FamilyArenas {
+  main: RecordArena;
+}
+
+export function familyArenas(recordSize: number): FamilyArenas {
+  return { main: new RecordArena(recordSize, 3) };
+}
+
 export class PeerTable {
-  readonly arena: RecordArena;
+  readonly arenas: FamilyArenas;
   /** 6 or 18. */
   readonly addrLen: number;
   chunk: Uint8Array;
@@ -44,27 +56,28 @@ export class PeerTable {
   /** Where the next peer list starts in each range (offsets into the range). */
   cursorL = 0;
   cursorS = 0;
-  /** No record is older than this (a lower bound: exact after every expiry scan). */
-  minLast = Infinity;
+  /** No record is older than this (a lower bound: exact after every expiry scan); a small integer, not a boxed double. */
+  minLast = NEVER;
   private index: Int32Array | null = null;
   private tombstones = 0;
 
-  constructor(arena: RecordArena, addrLen: number) {
-    this.arena = arena;
+  constructor(arenas: FamilyArenas, addrLen: number) {
+    this.arenas = arenas;
     this.addrLen = addrLen;
-    const seg = arena.alloc(1);
-    this.chunk = seg.chunk;
-    this.base = seg.base;
-    this.cap = seg.cap;
+    // No segment until the first peer.
+    this.chunk = NO_RECORDS;
+    this.base = 0;
+    this.cap = 0;
   }
 
-  get size(): number {
+  /** Peers in this table. */
+  get n(): number {
     return this.nL + this.nS;
   }
 
   /** Byte offset of position `p`. */
   at(p: number): number {
-    return (this.base + p) * this.arena.recordSize;
+    return (this.base + p) * this.arenas.main.recordSize;
   }
 
   last(p: number): number {
@@ -114,13 +127,13 @@ export class PeerTable {
 
   /** Adds a peer (not present); returns its position. */
   add(peerId: string, addr: string, last: number, seeder: boolean): number {
-    if (this.size === this.cap) this.grow(this.size + 1);
+    if (this.n === this.cap) this.grow(this.n + 1);
     const p = seeder ? this.cap - ++this.nS : this.nL++;
     const o = this.at(p) + this.addrLen;
     for (let i = 0; i < PEER_ID_LENGTH; i++) this.chunk[o + i] = peerId.charCodeAt(i);
     this.writeFields(p, addr, last);
     if (this.index !== null) this.indexSet(p);
-    else if (this.size > INDEX_AT) this.rebuildIndex();
+    else if (this.n > INDEX_AT) this.rebuildIndex();
     return p;
   }
 
@@ -143,7 +156,7 @@ export class PeerTable {
       this.tombstones++;
     }
     if (end !== p) {
-      const size = this.arena.recordSize;
+      const size = this.arenas.main.recordSize;
       this.chunk.copyWithin(this.at(p), this.at(end), this.at(end) + size);
       if (this.index !== null) this.indexReplace(end, p + 1);
     }
@@ -160,7 +173,7 @@ export class PeerTable {
   expire(cutoff: number, removed: (last: number, seeder: boolean) => void): number {
     if (this.minLast > cutoff) return 0;
     let n = 0;
-    let min = Infinity;
+    let min = NEVER;
     // Leechers from the end (a swapped-in record was already checked), seeders from their first.
     for (let p = this.nL - 1; p >= 0; p--) {
       const last = this.last(p);
@@ -184,22 +197,33 @@ export class PeerTable {
 
   /** Moves to a segment of at least `n` records (leechers to the front, seeders to the back). */
   private grow(n: number): void {
-    const seg = this.arena.alloc(n);
-    const size = this.arena.recordSize;
+    const seg = this.arenas.main.alloc(n);
+    const size = this.arenas.main.recordSize;
     const fromL = this.at(0);
     seg.chunk.set(this.chunk.subarray(fromL, fromL + this.nL * size), seg.base * size);
     const fromS = this.at(this.cap - this.nS);
     seg.chunk.set(this.chunk.subarray(fromS, fromS + this.nS * size), (seg.base + seg.cap - this.nS) * size);
-    this.arena.release({ chunk: this.chunk, base: this.base, cap: this.cap });
+    this.releaseSegment();
     this.chunk = seg.chunk;
     this.base = seg.base;
     this.cap = seg.cap;
     if (this.index !== null) this.rebuildIndex();
   }
 
-  /** Gives the segment back (the swarm is gone). */
+  /** Gives the segment back (the swarm is gone); the table is empty again. */
   release(): void {
-    this.arena.release({ chunk: this.chunk, base: this.base, cap: this.cap });
+    this.releaseSegment();
+    this.chunk = NO_RECORDS;
+    this.base = 0;
+    this.cap = 0;
+    this.nL = 0;
+    this.nS = 0;
+    this.index = null;
+    this.minLast = NEVER;
+  }
+
+  private releaseSegment(): void {
+    if (this.cap > 0) this.arenas.main.release({ chunk: this.chunk, base: this.base, cap: this.cap });
   }
 
   private rebuildIndex(): void {
@@ -234,30 +258,36 @@ export class PeerTable {
   }
 }
 
-/** A torrent: its `downloaded` count and a table per address family. */
-export class Swarm {
+/**
+ * A torrent: its IPv4 peers (the table it is: one object per torrent, most
+ * torrents have no IPv6 peer), its IPv6 peers, and its `downloaded` count.
+ */
+export class Swarm extends PeerTable {
   downloaded = 0;
   /** The newest announce of any peer (-1: none), for the live-torrent count. */
   newest = -1;
-  v4: PeerTable | null = null;
   v6: PeerTable | null = null;
 
+  constructor(arenas4: FamilyArenas) {
+    super(arenas4, 6);
+  }
+
   get seeders(): number {
-    return (this.v4?.nS ?? 0) + (this.v6?.nS ?? 0);
+    return this.nS + (this.v6?.nS ?? 0);
   }
 
   get leechers(): number {
-    return (this.v4?.nL ?? 0) + (this.v6?.nL ?? 0);
+    return this.nL + (this.v6?.nL ?? 0);
   }
 
   get size(): number {
-    return (this.v4?.size ?? 0) + (this.v6?.size ?? 0);
+    return this.n + (this.v6?.n ?? 0);
   }
 
   /** The newest announce of any peer, or -1 (a scan; used when the newest one leaves). */
   newestLast(): number {
     let newest = -1;
-    for (const t of [this.v4, this.v6]) {
+    for (const t of [this, this.v6]) {
       if (t === null) continue;
       for (let p = 0; p < t.nL; p++) newest = Math.max(newest, t.last(p));
       for (let p = t.cap - t.nS; p < t.cap; p++) newest = Math.max(newest, t.last(p));
