@@ -110,7 +110,7 @@ export function createHttpHandler(ctx: HttpFrontendContext): (req: IncomingMessa
       }
       if (isAnnounce) {
         const announce = parseAnnounceQuery(query);
-        const result = service.announce(announce, ipBytes);
+        const result = service.announce(announce, ipBytes, !announce.compact && !announce.noPeerId);
         const family = ipBytes.length === 4 ? 4 : 6;
         const done = whenReady(result, (r) => {
           events.announced(transport, ipBytes);

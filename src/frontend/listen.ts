@@ -72,5 +72,6 @@ export function bindUdp(socket: Socket, address: string, port: number): Promise<
 /** dgram's lookup for IP literals only: answers at once. */
 export function literalLookup(address: string, family: unknown, callback: (err: Error | null, address: string, family: number) => void): void {
   void family;
-  callback(null, address, isIPv6(address) ? 6 : 4);
+  // A colon means IPv6; isIPv6's regular expression would run for every reply.
+  callback(null, address, address.includes(':') ? 6 : 4);
 }

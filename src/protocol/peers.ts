@@ -115,7 +115,8 @@ export function compactSize(family: Family): 6 | 18 {
  * The peers chosen for one reply, already in the requester's compact form:
  * `count` entries of `entrySize` bytes (6 for an IPv4 client; 18 for an
  * IPv6 client, IPv4 peers ::ffff:-mapped) in `addrs`, and their 20-byte
- * peer ids in the same order in `ids`. A reply copies `addrs` in one go.
+ * peer ids in the same order in `ids` (written only when the announce
+ * asked for peer ids). A reply copies `addrs` in one go.
  * The memory store reuses these buffers: encode before the next announce.
  */
 export interface PeerSet {

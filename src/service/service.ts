@@ -38,7 +38,7 @@ export class TrackerService {
    * Records an announce from a client at `ipBytes` (raw 4 or 16 bytes, latin1:
    * the address the packet came from; client-claimed addresses are ignored).
    */
-  announce(req: AnnounceRequest, ipBytes: string): MaybePromise<AnnounceResult> {
+  announce(req: AnnounceRequest, ipBytes: string, peerIds = false): MaybePromise<AnnounceResult> {
     const numwant = req.event === 'stopped' ? 0 : Math.min(req.numwant ?? DEFAULT_NUMWANT, this.options.maxPeers);
     const outcome = this.store.announce(
       {
@@ -49,6 +49,7 @@ export class TrackerService {
         seeder: req.left === 0,
         event: req.event,
         numwant,
+        peerIds,
       },
       this.clock.now(),
     );

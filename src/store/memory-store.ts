@@ -103,7 +103,7 @@ export class MemoryStore implements SwarmStore, Snapshottable {
       complete: swarm.seeders,
       incomplete: swarm.leechers,
       downloaded: swarm.downloaded,
-      peers: input.numwant > 0 ? this.picker.pick(swarm, table, pos, input.numwant) : NO_PEERS,
+      peers: input.numwant > 0 ? this.picker.pick(swarm, table, pos, input.numwant, input.peerIds === true) : NO_PEERS,
     };
   }
 

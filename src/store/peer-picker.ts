@@ -5,7 +5,8 @@
  * seeder gets leechers only; an IPv4 requester gets IPv4 peers only, an
  * IPv6 requester both (IPv4 ::ffff:-mapped). Each range (family × role)
  * gives its share in proportion to its size, from a cursor that moves on
- * each time, so successive announces see the whole swarm in turn.
+ * each time, so successive announces see the whole swarm in turn. Peer
+ * ids are copied only when the reply will carry them.
  */
 import { PEER_ID_LENGTH, type PeerSet } from '../protocol/peers.js';
 import type { PeerTable, Swarm } from './swarm.js';
@@ -28,7 +29,10 @@ export class PeerPicker {
   private self: PeerTable | null = null;
   private selfPos = -1;
 
-  pick(swarm: Swarm, self: PeerTable, selfPos: number, numwant: number): PeerSet {
+  private withIds = false;
+
+  pick(swarm: Swarm, self: PeerTable, selfPos: number, numwant: number, withIds: boolean): PeerSet {
+    this.withIds = withIds;
     const v6 = self.addrLen === 18;
     const seeder = self.isSeeder(selfPos);
     this.self = self;
@@ -98,9 +102,11 @@ export class PeerPicker {
         a += 12;
       }
       for (let i = 0; i < t.addrLen; i++) this.addrs[a + i] = c[o + i]!;
-      const idAt = o + t.addrLen;
-      const d = this.count * PEER_ID_LENGTH;
-      for (let i = 0; i < PEER_ID_LENGTH; i++) this.ids[d + i] = c[idAt + i]!;
+      if (this.withIds) {
+        const idAt = o + t.addrLen;
+        const d = this.count * PEER_ID_LENGTH;
+        for (let i = 0; i < PEER_ID_LENGTH; i++) this.ids[d + i] = c[idAt + i]!;
+      }
       this.count++;
       taken++;
     }

@@ -49,6 +49,8 @@ export interface StoreAnnounce {
   event: AnnounceEvent;
   /** Peers to return, already capped by the service. */
   numwant: number;
+  /** Fill the reply's peer ids too (a non-compact reply with peer ids); otherwise only addresses are written. */
+  peerIds?: boolean;
 }
 
 export interface AnnounceOutcome extends SwarmCounts {

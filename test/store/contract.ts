@@ -38,7 +38,7 @@ const v6 = (i: number, port = 6881): string =>
 
 /** Peer i's announce to torrent A: a leecher over IPv4, event started, numwant 50. */
 function req(i: number, o: Partial<StoreAnnounce> = {}): StoreAnnounce {
-  return { infoHash: A, peerId: pid(i), addr: v4(i), seeder: false, event: 'started', numwant: 50, ...o };
+  return { infoHash: A, peerId: pid(i), addr: v4(i), seeder: false, event: 'started', numwant: 50, peerIds: true, ...o };
 }
 
 /** An announce's counts, and its peers as entries (copied: a store may reuse its reply buffers). */

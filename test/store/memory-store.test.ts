@@ -25,7 +25,7 @@ function peerId(i: number): string {
   return `peer${i}`.padEnd(20, '.');
 }
 function ann(i: number, opts: Partial<StoreAnnounce> & { event?: AnnounceEvent } = {}): StoreAnnounce {
-  return { infoHash: HASH, peerId: peerId(i), addr: v4(i), seeder: false, event: 'started', numwant: 50, ...opts };
+  return { infoHash: HASH, peerId: peerId(i), addr: v4(i), seeder: false, event: 'started', numwant: 50, peerIds: true, ...opts };
 }
 
 test('counts seeders, leechers and completed downloads', () => {
