@@ -30,17 +30,22 @@ export class RecordArena {
   readonly recordSize: number;
   /** Records per allocation unit: capacities are unit × 2^k (a unit of 3 gives 3, 6, 12 …). */
   readonly unit: number;
-  private readonly chunks: Uint8Array[] = [];
+  /** Bytes of one unit. */
+  private readonly unitBytes: number;
   /** Units per chunk: 2^chunkOrder. */
   private readonly chunkOrder: number;
   private readonly chunkUnits: number;
-  /** Free segments by order, as global unit offsets (chunk × chunkUnits + base / unit). */
-  private readonly free: Set<number>[];
+  private readonly chunks: Uint8Array[] = [];
+  /**
+   * Free blocks by order: a byte per block (1 = free), indexed by global unit
+   * offset >> order, and a stack of candidates (entries whose block was taken
+   * or merged since are skipped). No hash set: a set of 100,000 free blocks
+   * rehashing as it grows or shrinks stalled the loop for tens of ms.
+   */
+  private isFree: Uint8Array[];
+  private readonly stacks: number[][];
   /** Bytes of chunks allocated. */
   bytes = 0;
-
-  /** Bytes of one unit. */
-  private readonly unitBytes: number;
 
   constructor(recordSize: number, unit = 1) {
     this.recordSize = recordSize;
@@ -48,7 +53,39 @@ export class RecordArena {
     this.unitBytes = recordSize * unit;
     this.chunkOrder = Math.floor(Math.log2(CHUNK_BYTES / this.unitBytes));
     this.chunkUnits = 2 ** this.chunkOrder;
-    this.free = Array.from({ length: this.chunkOrder + 1 }, () => new Set<number>());
+    this.isFree = Array.from({ length: this.chunkOrder + 1 }, () => new Uint8Array(0));
+    this.stacks = Array.from({ length: this.chunkOrder + 1 }, () => []);
+  }
+
+  private markFree(order: number, at: number): void {
+    this.isFree[order]![at >> order] = 1;
+    this.stacks[order]!.push(at);
+  }
+
+  private addChunk(): void {
+    this.chunks.push(new Uint8Array(this.chunkUnits * this.unitBytes));
+    this.bytes += this.chunkUnits * this.unitBytes;
+    const units = this.chunks.length * this.chunkUnits;
+    this.isFree = this.isFree.map((old, order) => {
+      const grown = new Uint8Array(units >> order);
+      grown.set(old);
+      return grown;
+    });
+    this.markFree(this.chunkOrder, (this.chunks.length - 1) * this.chunkUnits);
+  }
+
+  /** A free block of `order`, or -1. */
+  private take(order: number): number {
+    const stack = this.stacks[order]!;
+    const free = this.isFree[order]!;
+    while (stack.length > 0) {
+      const at = stack.pop()!;
+      if (free[at >> order] === 1) {
+        free[at >> order] = 0;
+        return at;
+      }
+    }
+    return -1;
   }
 
   /** A segment of at least `n` records (its capacity unit × a power of two). */
@@ -62,20 +99,17 @@ export class RecordArena {
       return { chunk: new Uint8Array(units * this.unitBytes), base: 0, cap };
     }
     let o = order;
-    while (o <= this.chunkOrder && this.free[o]!.size === 0) o++;
-    if (o > this.chunkOrder) {
-      this.chunks.push(new Uint8Array(this.chunkUnits * this.unitBytes));
-      this.bytes += this.chunkUnits * this.unitBytes;
+    let at = this.take(o);
+    while (at < 0 && o < this.chunkOrder) at = this.take(++o);
+    if (at < 0) {
+      this.addChunk();
       o = this.chunkOrder;
-      this.free[o]!.add((this.chunks.length - 1) * this.chunkUnits);
+      at = this.take(o);
     }
-    const set = this.free[o]!;
-    const at: number = set.values().next().value!;
-    set.delete(at);
     // Split down to the order asked for; the upper halves stay free.
     while (o > order) {
       o--;
-      this.free[o]!.add(at + (1 << o));
+      this.markFree(o, at + (1 << o));
     }
     const chunk = Math.floor(at / this.chunkUnits);
     return { chunk: this.chunks[chunk]!, base: (at - chunk * this.chunkUnits) * this.unit, cap };
@@ -92,10 +126,12 @@ export class RecordArena {
     // Merge with the free buddy, as far as it goes.
     while (order < this.chunkOrder) {
       const buddy = at ^ (1 << order);
-      if (!this.free[order]!.delete(buddy)) break;
+      const free = this.isFree[order]!;
+      if (free[buddy >> order] !== 1) break;
+      free[buddy >> order] = 0; // its stack entry is now stale
       at = Math.min(at, buddy);
       order++;
     }
-    this.free[order]!.add(at);
+    this.markFree(order, at);
   }
 }

@@ -15,6 +15,7 @@ import { LiveCounter } from './live-counter.js';
 import type { AnnounceOutcome, ExportedTorrent, SavedTorrent, Snapshottable, StoreAnnounce, StoreTotals, SwarmStore, SwarmSummary, SweepResult } from './store.js';
 import { familyArenas, PeerTable, Swarm, V4_RECORD, V6_RECORD } from './swarm.js';
 import { PeerPicker } from './peer-picker.js';
+import { ShardedMap } from './sharded-map.js';
 
 const TOP_SWARMS = 10;
 const NO_PEERS: PeerSet = { count: 0, entrySize: 6, addrs: new Uint8Array(0), ids: new Uint8Array(0) };
@@ -27,7 +28,7 @@ export interface MemoryStoreOptions {
 }
 
 export class MemoryStore implements SwarmStore, Snapshottable {
-  private readonly torrents = new Map<string, Swarm>();
+  private readonly torrents = new ShardedMap<Swarm>();
   private readonly peerTtl: number;
   private readonly maxTorrents: number;
   private readonly arena4 = familyArenas(V4_RECORD);

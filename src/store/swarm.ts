@@ -172,6 +172,9 @@ export class PeerTable {
    */
   expire(cutoff: number, removed: (last: number, seeder: boolean) => void): number {
     if (this.minLast > cutoff) return 0;
+    // The index is rebuilt once afterwards rather than updated at every removal.
+    const indexed = this.index !== null;
+    this.index = null;
     let n = 0;
     let min = NEVER;
     // Leechers from the end (a swapped-in record was already checked), seeders from their first.
@@ -192,6 +195,7 @@ export class PeerTable {
       } else if (last < min) min = last;
     }
     this.minLast = min;
+    if (indexed && this.n > INDEX_AT) this.rebuildIndex();
     return n;
   }
 
