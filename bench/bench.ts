@@ -32,6 +32,8 @@ const arg = (name: string, fallback: string): string => {
 const DURATION = Number(arg('--duration', '10'));
 const SETTINGS = arg('--settings', '1000x50,100000x5').split(',');
 const VS = arg('--vs', '');
+/** Rounds of every test against every tracker, interleaved. */
+const ROUNDS = Number(arg('--rounds', '3'));
 /** Torrents of 5 peers in the sweeper test (plus one swarm of 100,000): 200,000 is 1.1M expiring peers. */
 const SWEEP_TORRENTS = Number(arg('--sweep-torrents', '200000'));
 const canPin = spawnSync('sh', ['-c', 'command -v taskset']).status === 0;
@@ -84,6 +86,7 @@ async function waitUdp(port: number): Promise<void> {
 interface Row {
   tracker: string;
   setting: string;
+  round: number;
   test: string;
   rate: number;
   p50: number;
@@ -94,49 +97,83 @@ interface Row {
   note: string;
 }
 
-async function measure(name: string, setting: string, dir: string): Promise<Row[]> {
-  const [torrents, peers] = setting.split('x').map(Number) as [number, number];
-  const base = 30000 + Math.floor(Math.random() * 2000);
-  const [udpPort, httpPort, webPort] = [base, base + 1, base + 2];
-  let child: ChildProcess;
+interface Running {
+  name: string;
+  child: ChildProcess;
+  udpPort: number;
+  httpPort: number;
+  webPort: number;
+}
+
+let nextPort = 30000 + Math.floor(Math.random() * 2000);
+
+/** Starts a tracker pinned to CPU 1: wildkat, null (bench/null-tracker.ts) or opentracker. */
+function start(name: string, torrents: number, dir: string): Running {
+  const [udpPort, httpPort, webPort] = [nextPort, nextPort + 1, nextPort + 2];
+  nextPort += 3;
+  let argv: string[];
   if (name === 'wildkat') {
-    const [cmd, cmdArgs] = pin(1, [join(ROOT, 'bin/wildkat-tracker'), '--host', '127.0.0.1', '--udp-port', String(udpPort), '--http-port', String(httpPort), '--web-http-port', String(webPort), '--max-torrents', String(torrents * 2)]);
-    child = spawn(cmd, cmdArgs, { stdio: 'ignore' });
+    argv = [join(ROOT, 'bin/wildkat-tracker'), '--host', '127.0.0.1', '--udp-port', String(udpPort), '--http-port', String(httpPort), '--web-http-port', String(webPort), '--max-torrents', String(torrents * 2)];
+  } else if (name === 'null') {
+    argv = [process.execPath, '--import', 'tsx', join(ROOT, 'bench/null-tracker.ts'), String(udpPort), String(httpPort)];
   } else {
     // Debian builds opentracker with a whitelist: list the pool.
     // As root it chroots into -d and drops to nobody: the whitelist path is then inside the chroot.
     writeFileSync(join(dir, 'whitelist.txt'), Array.from({ length: torrents }, (_, i) => poolHash(i).toString('hex')).join('\n') + '\n', { mode: 0o644 });
     chmodSync(dir, 0o755);
     const whitelist = process.getuid?.() === 0 ? '/whitelist.txt' : join(dir, 'whitelist.txt');
-    const [cmd, cmdArgs] = pin(1, ['opentracker', '-i', '127.0.0.1', '-p', String(httpPort), '-P', String(udpPort), '-d', dir, '-w', whitelist]);
-    child = spawn(cmd, cmdArgs, { stdio: 'ignore' });
+    argv = ['opentracker', '-i', '127.0.0.1', '-p', String(httpPort), '-P', String(udpPort), '-d', dir, '-w', whitelist];
   }
+  const [cmd, cmdArgs] = pin(1, argv);
+  return { name, child: spawn(cmd, cmdArgs, { stdio: 'ignore', cwd: ROOT }), udpPort, httpPort, webPort };
+}
+
+const TESTS: [string, (t: Running, torrents: number, peers: number) => LoadResult][] = [
+  ['udp_announce', (t, n, p) => load('udp', t.udpPort, 'announce', n, p, DURATION)],
+  ['udp_scrape', (t, n, p) => load('udp', t.udpPort, 'scrape', n, p, DURATION)],
+  ['http_announce', (t, n, p) => load('http', t.httpPort, 'announce', n, p, DURATION)],
+];
+
+/**
+ * One setting: every tracker running at once (idle ones cost nothing), each
+ * filled, then ROUNDS rounds in which every test runs against each tracker in
+ * turn, seconds apart: the machine's drift hits them alike.
+ */
+async function measure(names: readonly string[], setting: string, dir: string): Promise<Row[]> {
+  const [torrents, peers] = setting.split('x').map(Number) as [number, number];
+  const running = names.map((n) => start(n, torrents, dir));
   const rows: Row[] = [];
+  const run = (t: Running, round: number, test: string, f: () => LoadResult): void => {
+    const c0 = cpuTicks(t.child.pid!);
+    const t0 = Date.now();
+    const r = f();
+    const cpu = ((cpuTicks(t.child.pid!) - c0) / 100 / ((Date.now() - t0) / 1000)) * 100;
+    rows.push({ tracker: t.name, setting, round, test, rate: r.rate, p50: r.p50_us, p99: r.p99_us, errors: `${r.errors}/${r.lost ?? 0}`, serverCpu: Math.round(cpu), rss: rssMiB(t.child.pid!), note: `client ${r.client_cpu_pct}%` });
+  };
   try {
-    await waitUdp(udpPort);
-    const idle = rssMiB(child.pid!);
-    const run = (test: string, f: () => LoadResult): LoadResult => {
-      const c0 = cpuTicks(child.pid!);
-      const t0 = Date.now();
-      const r = f();
-      const cpu = ((cpuTicks(child.pid!) - c0) / 100 / ((Date.now() - t0) / 1000)) * 100;
-      rows.push({ tracker: name, setting, test, rate: r.rate, p50: r.p50_us, p99: r.p99_us, errors: `${r.errors}/${r.lost ?? 0}`, serverCpu: Math.round(cpu), rss: rssMiB(child.pid!), note: `client ${r.client_cpu_pct}%` });
-      return r;
-    };
-    run('udp_fill', () => load('udp', udpPort, 'fill', torrents, peers, 120));
-    const filled = rssMiB(child.pid!);
-    rows.at(-1)!.note += `; ${Math.round(((filled - idle) * 1048576) / (torrents * peers))} B/peer incl. torrents`;
-    run('udp_announce', () => load('udp', udpPort, 'announce', torrents, peers, DURATION));
-    run('udp_scrape', () => load('udp', udpPort, 'scrape', torrents, peers, DURATION));
-    run('http_announce', () => load('http', httpPort, 'announce', torrents, peers, DURATION));
-    if (name === 'wildkat') {
-      const stats = (await (await fetch(`http://127.0.0.1:${webPort}/stats.json`)).json()) as { tracker: { event_loop_delay_max_ms: number; event_loop_delay_p99_ms: number } };
-      rows.at(-1)!.note += `; event loop p99 ${stats.tracker.event_loop_delay_p99_ms} ms, max ${stats.tracker.event_loop_delay_max_ms} ms`;
+    for (const t of running) {
+      await waitUdp(t.udpPort);
+      const idle = rssMiB(t.child.pid!);
+      run(t, 0, 'udp_fill', () => load('udp', t.udpPort, 'fill', torrents, peers, 120));
+      rows.at(-1)!.note += `; ${Math.round(((rssMiB(t.child.pid!) - idle) * 1048576) / (torrents * peers))} B/peer incl. torrents`;
+    }
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const [test, f] of TESTS) for (const t of running) run(t, round, test, () => f(t, torrents, peers));
+    }
+    const wildkat = running.find((t) => t.name === 'wildkat');
+    if (wildkat !== undefined) {
+      const stats = (await (await fetch(`http://127.0.0.1:${wildkat.webPort}/stats.json`)).json()) as { tracker: { event_loop_delay_max_ms: number; event_loop_delay_p99_ms: number } };
+      rows.filter((r) => r.tracker === 'wildkat').at(-1)!.note += `; event loop p99 ${stats.tracker.event_loop_delay_p99_ms} ms, max ${stats.tracker.event_loop_delay_max_ms} ms`;
     }
   } finally {
-    child.kill('SIGTERM');
+    for (const t of running) t.child.kill('SIGTERM');
   }
   return rows;
+}
+
+function median(values: number[]): number {
+  const v = [...values].sort((a, b) => a - b);
+  return v.length === 0 ? NaN : v[Math.floor((v.length - 1) / 2)]!;
 }
 
 /** The sweeper's worst slice while 1,000,000 peers expire: that is its event-loop stall. */
@@ -190,24 +227,30 @@ if (args.includes('--sweeper-only')) {
   process.exit(0);
 }
 try {
-  const trackers = VS === '' ? ['wildkat'] : ['wildkat', VS];
+  const trackers = ['wildkat', ...VS.split(',').filter((v) => v !== '')];
   const rows: Row[] = [];
-  for (const setting of SETTINGS) for (const t of trackers) rows.push(...(await measure(t, setting, dir)));
-  const header = ['tracker', 'setting', 'test', 'rate/s', 'p50 µs', 'p99 µs', 'err/lost', 'srv cpu%', 'rss MiB', 'notes'];
-  const table = rows.map((r) => [r.tracker, r.setting, r.test, String(r.rate), String(r.p50), String(r.p99), r.errors, String(r.serverCpu), r.rss.toFixed(1), r.note]);
+  for (const setting of SETTINGS) rows.push(...(await measure(trackers, setting, dir)));
+  const header = ['tracker', 'setting', 'round', 'test', 'rate/s', 'p50 µs', 'p99 µs', 'err/lost', 'srv cpu%', 'rss MiB', 'notes'];
+  const table = rows.map((r) => [r.tracker, r.setting, String(r.round), r.test, String(r.rate), String(r.p50), String(r.p99), r.errors, String(r.serverCpu), r.rss.toFixed(1), r.note]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i < 3 || i === 9 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const line = (cells: string[]): string => cells.map((c, i) => (i < 4 || i === 10 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   console.log(line(header));
   for (const row of table) console.log(line(row));
-  if (VS !== '') {
-    console.log(`\nratios wildkat / ${VS} (same load generator, same run):`);
-    for (const r of rows.filter((x) => x.tracker === 'wildkat')) {
-      const other = rows.find((x) => x.tracker === VS && x.setting === r.setting && x.test === r.test);
-      if (other === undefined) continue;
-      const otherErrors = Number(other.errors.split('/')[0]);
-      // opentracker closes every HTTP connection: a keep-alive client mostly gets resets, no figure to compare.
-      if (other.rate === 0 || otherErrors > other.rate) console.log(`  ${r.setting} ${r.test}: n/a (${VS} failed ${otherErrors} of these requests)`);
-      else console.log(`  ${r.setting} ${r.test}: ${(r.rate / other.rate).toFixed(2)}×`);
+  for (const other of trackers.slice(1)) {
+    console.log(`\nwildkat / ${other}: median of the per-round ratios (rounds in brackets)`);
+    for (const setting of SETTINGS) {
+      for (const [test] of TESTS) {
+        const ratios: number[] = [];
+        for (let round = 1; round <= ROUNDS; round++) {
+          const ours = rows.find((r) => r.tracker === 'wildkat' && r.setting === setting && r.test === test && r.round === round);
+          const theirs = rows.find((r) => r.tracker === other && r.setting === setting && r.test === test && r.round === round);
+          // opentracker closes every HTTP connection: a keep-alive client mostly gets resets, no figure to compare.
+          if (ours === undefined || theirs === undefined || theirs.rate === 0 || Number(theirs.errors.split('/')[0]) > theirs.rate) continue;
+          ratios.push(ours.rate / theirs.rate);
+        }
+        const shown = ratios.length === 0 ? 'n/a' : `${median(ratios).toFixed(2)}× (${ratios.map((r) => r.toFixed(2)).join(' ')})`;
+        console.log(`  ${setting} ${test}: ${shown}`);
+      }
     }
   }
   console.log(`\n${sweeperStall()}`);
