@@ -9,7 +9,7 @@
  * include expired peers not yet purged. Keeps every rule of the store
  * contract (store.ts).
  */
-import { PEER_ID_LENGTH, type PeerSet } from '../protocol/peers.js';
+import type { PeerSet } from '../protocol/peers.js';
 import type { ScrapeFile } from '../protocol/types.js';
 import { LiveCounter } from './live-counter.js';
 import type { AnnounceOutcome, ExportedTorrent, SavedTorrent, Snapshottable, StoreAnnounce, StoreTotals, SwarmStore, SwarmSummary, SweepResult } from './store.js';
@@ -188,11 +188,7 @@ export class MemoryStore implements SwarmStore, Snapshottable {
             if (t === null) continue;
             const each = (p: number): void => {
               const o = t.at(p);
-              const c = t.chunk;
-              // peer id + compact address, as PeerEntry has them
-              const id = Buffer.from(c.buffer, c.byteOffset + o + t.addrLen, PEER_ID_LENGTH).toString('latin1');
-              const addr = Buffer.from(c.buffer, c.byteOffset + o, t.addrLen).toString('latin1');
-              visit(id + addr, t.last(p), t.isSeeder(p));
+              visit(t.chunk, o + t.addrLen, o, t.addrLen, t.last(p), t.isSeeder(p));
             };
             for (let p = 0; p < t.nL; p++) each(p);
             for (let p = t.cap - t.nS; p < t.cap; p++) each(p);

@@ -52,6 +52,19 @@ class Encoder {
     this.length += this.buf.write(text, this.length, 'latin1');
   }
 
+  /** Bytes [from, to) as lowercase hex. */
+  hexBytes(src: Uint8Array, from: number, to: number): void {
+    this.ensure((to - from) * 2);
+    const b = this.buf;
+    let o = this.length;
+    for (let i = from; i < to; i++) {
+      const c = src[i]!;
+      b[o++] = HEX[c >> 4]!;
+      b[o++] = HEX[c & 15]!;
+    }
+    this.length = o;
+  }
+
   /** Chars [from, to) of a latin1 string as lowercase hex. */
   hex(latin1: string, from: number, to: number): void {
     this.ensure((to - from) * 2);
@@ -88,12 +101,12 @@ function encodeTorrent(out: Encoder, t: ExportedTorrent): void {
   out.uint(t.downloaded);
   out.ascii(',"p":[');
   let first = true;
-  t.forEachPeer((entry, last, seeder) => {
+  t.forEachPeer((bytes, idAt, addrAt, addrLen, last, seeder) => {
     out.ascii(first ? '["' : ',["');
     first = false;
-    out.hex(entry, 0, PEER_ID_LENGTH);
+    out.hexBytes(bytes, idAt, idAt + PEER_ID_LENGTH);
     out.ascii('","');
-    out.hex(entry, PEER_ID_LENGTH, entry.length);
+    out.hexBytes(bytes, addrAt, addrAt + addrLen);
     out.ascii('",');
     out.uint(last);
     out.ascii(seeder ? ',1]' : ',0]');

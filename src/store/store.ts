@@ -109,12 +109,16 @@ export interface SavedTorrent {
   peers: SavedPeer[];
 }
 
-/** One torrent being exported: its peers are visited, not copied (a snapshot of millions of peers allocates nothing per peer). */
+/** One torrent being exported: its peers are visited in place, not copied (a snapshot of millions of peers allocates nothing per peer). */
 export interface ExportedTorrent {
   infoHash: string;
   downloaded: number;
-  /** Calls `visit` with each peer's entry (peer id + compact address, see PeerEntry), last announce and role. */
-  forEachPeer(visit: (entry: string, last: number, seeder: boolean) => void): void;
+  /**
+   * Calls `visit` for each peer with where its bytes are: the 20-byte peer
+   * id at `idAt` and the compact address (6 or 18 bytes) at `addrAt` in
+   * `bytes`, then its last announce and role.
+   */
+  forEachPeer(visit: (bytes: Uint8Array, idAt: number, addrAt: number, addrLen: number, last: number, seeder: boolean) => void): void;
 }
 
 /** What a store implements to be saved to and loaded from a --state-file. */
