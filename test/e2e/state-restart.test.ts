@@ -8,26 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { percentEncode } from '../../src/protocol/http.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
+import { filled, NOW } from '../state-fixtures.js';
 import { loadState, saveState } from '../../src/store/state-file.js';
 import { asDict, httpGet, id20, randomPort, trackerGet, waitFor } from '../helpers.js';
 
 const BIN = fileURLToPath(new URL('../../bin/wildkat-tracker', import.meta.url));
-const NOW = 1_800_000_000;
-
-function addr(i: number): string {
-  return String.fromCharCode(10, (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff, 0x1a, 0xe1);
-}
-
-function filled(torrents: number, peersEach: number, now = NOW): MemoryStore {
-  const store = new MemoryStore({ peerTtl: 3600 });
-  for (let t = 0; t < torrents; t++) {
-    for (let p = 0; p < peersEach; p++) {
-      store.announce({ infoHash: id20(`t${t}`), peerId: id20(`p${p}`), addr: addr(t * peersEach + p), seeder: p % 3 === 0, event: p === 0 ? 'completed' : 'started', numwant: 0 }, now - p);
-    }
-  }
-  return store;
-}
-
 describe('a state file over 512 MiB', () => {
   test('a state file over 512 MiB (past V8\'s longest string) loads line by line', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wildkat-bigstate-'));

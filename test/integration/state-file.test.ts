@@ -5,24 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { MemoryStore } from '../../src/store/memory-store.js';
+import { filled, NOW } from '../state-fixtures.js';
 import { loadState, saveState } from '../../src/store/state-file.js';
 import { id20, startTestTracker } from '../helpers.js';
-
-const NOW = 1_800_000_000;
-
-function addr(i: number): string {
-  return String.fromCharCode(10, (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff, 0x1a, 0xe1);
-}
-
-function filled(torrents: number, peersEach: number, now = NOW): MemoryStore {
-  const store = new MemoryStore({ peerTtl: 3600 });
-  for (let t = 0; t < torrents; t++) {
-    for (let p = 0; p < peersEach; p++) {
-      store.announce({ infoHash: id20(`t${t}`), peerId: id20(`p${p}`), addr: addr(t * peersEach + p), seeder: p % 3 === 0, event: p === 0 ? 'completed' : 'started', numwant: 0 }, now - p);
-    }
-  }
-  return store;
-}
 
 describe('state file format', () => {
   test('save then load gives the same swarms; expired peers are left out', async () => {
