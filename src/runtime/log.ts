@@ -4,8 +4,14 @@ import type { Clock } from './clock.js';
 
 export type { Logger };
 
+/**
+ * Synchronous writes to stdout: pino's default buffers and writes in the
+ * background, and on exit flushes the rest synchronously, which can put the
+ * last lines ("state saved", "stopped") before an earlier write still in
+ * flight, or lose it. The daemon logs little (warnings are rate-limited).
+ */
 export function createLogger(verbose: boolean): Logger {
-  return pino({ name: 'wildkat-tracker', level: verbose ? 'debug' : 'info' });
+  return pino({ name: 'wildkat-tracker', level: verbose ? 'debug' : 'info' }, pino.destination({ dest: 1, sync: true }));
 }
 
 /**
