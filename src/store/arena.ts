@@ -12,8 +12,12 @@
 /** About this many bytes per chunk (a power of two of units). */
 const CHUNK_BYTES = 16 << 20;
 
+const EMPTY_CHUNK = new Uint8Array(0);
+
 export interface Segment {
   chunk: Uint8Array;
+  /** The chunk's id in its arena (chunkAt gives it back). */
+  id: number;
   /** First record of the segment in `chunk`. */
   base: number;
   cap: number;
@@ -36,6 +40,8 @@ export class RecordArena {
   private readonly chunkOrder: number;
   private readonly chunkUnits: number;
   private readonly chunks: Uint8Array[] = [];
+  /** Chunks of one big segment each (ids -1, -2, …); null once released. */
+  private readonly big: (Uint8Array | null)[] = [];
   /**
    * Free blocks by order: a byte per block (1 = free), indexed by global unit
    * offset >> order, and a stack of candidates (entries whose block was taken
@@ -96,7 +102,11 @@ export class RecordArena {
     // A swarm bigger than a chunk gets a chunk of its own.
     if (order > this.chunkOrder) {
       this.bytes += units * this.unitBytes;
-      return { chunk: new Uint8Array(units * this.unitBytes), base: 0, cap };
+      const chunk = new Uint8Array(units * this.unitBytes);
+      let slot = this.big.indexOf(null);
+      if (slot < 0) slot = this.big.push(null) - 1;
+      this.big[slot] = chunk;
+      return { chunk, id: -(slot + 1), base: 0, cap };
     }
     let o = order;
     let at = this.take(o);
@@ -112,17 +122,22 @@ export class RecordArena {
       this.markFree(o, at + (1 << o));
     }
     const chunk = Math.floor(at / this.chunkUnits);
-    return { chunk: this.chunks[chunk]!, base: (at - chunk * this.chunkUnits) * this.unit, cap };
+    return { chunk: this.chunks[chunk]!, id: chunk, base: (at - chunk * this.chunkUnits) * this.unit, cap };
+  }
+
+  /** The chunk of a segment's id. */
+  chunkAt(id: number): Uint8Array {
+    return (id >= 0 ? this.chunks[id] : this.big[-id - 1]) ?? EMPTY_CHUNK;
   }
 
   release(seg: Segment): void {
     let order = orderFor(seg.cap / this.unit);
     if (order > this.chunkOrder) {
       this.bytes -= seg.chunk.length; // a dedicated chunk: the GC frees it
+      this.big[-seg.id - 1] = null;
       return;
     }
-    const chunk = this.chunks.indexOf(seg.chunk);
-    let at = chunk * this.chunkUnits + seg.base / this.unit;
+    let at = seg.id * this.chunkUnits + seg.base / this.unit;
     // Merge with the free buddy, as far as it goes.
     while (order < this.chunkOrder) {
       const buddy = at ^ (1 << order);

@@ -1,7 +1,8 @@
 /**
- * The in-memory swarm store (the default). Torrents in one Map, each a
- * Swarm whose peers are fixed-size records in arena segments (swarm.ts,
- * arena.ts): an announce finds the peer by id, updates its record in place,
+ * The in-memory swarm store (the default). Torrents are slots of a torrent
+ * table (torrent-table.ts: typed-array columns, no object per torrent),
+ * seen one at a time through a TableView; their peers are fixed-size
+ * records in arena segments (swarm.ts, arena.ts): an announce finds the peer by id, updates its record in place,
  * and copies the addresses it hands out from contiguous ranges into one
  * reusable buffer. Expiry is checked on every announce and scrape (a scan
  * only when the swarm's oldest peer may have expired, at most once a second)
@@ -13,9 +14,9 @@ import type { PeerSet } from '../protocol/peers.js';
 import type { ScrapeFile } from '../protocol/types.js';
 import { LiveCounter } from './live-counter.js';
 import type { AnnounceOutcome, ExportedTorrent, SavedTorrent, Snapshottable, StoreAnnounce, StoreTotals, SwarmStore, SwarmSummary, SweepResult } from './store.js';
-import { familyArenas, PeerTable, Swarm, V4_RECORD, V6_RECORD } from './swarm.js';
+import { familyArenas, NEVER, PeerTable, TableView, V4_RECORD, V6_RECORD, type TorrentExtras } from './swarm.js';
+import { TorrentTable } from './torrent-table.js';
 import { PeerPicker } from './peer-picker.js';
-import { ShardedMap } from './sharded-map.js';
 
 const TOP_SWARMS = 10;
 const NO_PEERS: PeerSet = { count: 0, entrySize: 6, addrs: new Uint8Array(0), ids: new Uint8Array(0) };
@@ -28,13 +29,16 @@ export interface MemoryStoreOptions {
 }
 
 export class MemoryStore implements SwarmStore, Snapshottable {
-  private readonly torrents = new ShardedMap<Swarm>();
+  private readonly torrents = new TorrentTable<TorrentExtras>();
   private readonly peerTtl: number;
   private readonly maxTorrents: number;
   private readonly arena4 = familyArenas(V4_RECORD);
   private readonly arena6 = familyArenas(V6_RECORD);
+  /** The torrent being worked on (one at a time). */
+  private readonly view = new TableView(this.arena4, this.torrents);
   private readonly picker = new PeerPicker();
-  private sweepCursor: Iterator<[string, Swarm]> | null = null;
+  /** Where the sweeper's pass is in the torrent table (-1: start a new pass). */
+  private sweepCursor = -1;
   /** Live peers and seeders by last announce; live torrents by newest announce. */
   private readonly livePeers: LiveCounter;
   private readonly liveSeeders: LiveCounter;
@@ -61,13 +65,23 @@ export class MemoryStore implements SwarmStore, Snapshottable {
     return this.arena4.main.bytes + this.arena6.main.bytes;
   }
 
+  /** Loads a torrent into the view, or creates it (empty); null when it does not exist and `create` is false. */
+  private open(infoHash: string, create: boolean): TableView | null {
+    const h = this.torrents.find(infoHash);
+    if (h >= 0) return this.view.load(h);
+    if (!create) return null;
+    const v = this.view.load(this.torrents.insert(infoHash));
+    v.minLast = NEVER;
+    v.newest = -1;
+    return v;
+  }
+
   announce(input: StoreAnnounce, now: number): AnnounceOutcome | null {
-    let swarm = this.torrents.get(input.infoHash);
-    if (swarm === undefined) {
+    let swarm = this.open(input.infoHash, false);
+    if (swarm === null) {
       if (input.event === 'stopped') return { complete: 0, incomplete: 0, downloaded: 0, peers: NO_PEERS };
       if (this.torrents.size >= this.maxTorrents) return null;
-      swarm = new Swarm(this.arena4);
-      this.torrents.set(input.infoHash, swarm);
+      swarm = this.open(input.infoHash, true)!;
     } else {
       this.expire(swarm, now);
     }
@@ -78,13 +92,13 @@ export class MemoryStore implements SwarmStore, Snapshottable {
     if (input.event === 'stopped') {
       if (pos >= 0) this.removePeer(swarm, table!, pos, now);
       const outcome = { complete: swarm.seeders, incomplete: swarm.leechers, downloaded: swarm.downloaded, peers: NO_PEERS };
-      if (swarm.size === 0) this.drop(input.infoHash, swarm);
+      this.close(swarm);
       return outcome;
     }
 
     if (table === null) table = swarm.v6 = new PeerTable(this.arena6, 18);
     // A repeated `completed` from a peer already seeding is not a new download.
-    if (input.event === 'completed' && (pos < 0 || !table.isSeeder(pos))) swarm.downloaded++;
+    if (input.event === 'completed' && (pos < 0 || !table.isSeeder(pos)) && swarm.downloaded < 0x7fffffff) swarm.downloaded++;
     if (pos < 0) {
       pos = table.add(input.peerId, input.addr, now, input.seeder);
     } else {
@@ -100,69 +114,76 @@ export class MemoryStore implements SwarmStore, Snapshottable {
     this.livePeers.add(now, now);
     if (input.seeder) this.liveSeeders.add(now, now);
 
-    return {
+    const outcome = {
       complete: swarm.seeders,
       incomplete: swarm.leechers,
       downloaded: swarm.downloaded,
       peers: input.numwant > 0 ? this.picker.pick(swarm, table, pos, input.numwant, input.peerIds === true) : NO_PEERS,
     };
+    swarm.save();
+    return outcome;
   }
 
   scrape(infoHashes: readonly string[], now: number): ScrapeFile[] {
     return infoHashes.map((infoHash) => {
-      const swarm = this.torrents.get(infoHash);
-      if (swarm === undefined) return { infoHash, complete: 0, incomplete: 0, downloaded: 0 };
+      const swarm = this.open(infoHash, false);
+      if (swarm === null) return { infoHash, complete: 0, incomplete: 0, downloaded: 0 };
       this.expire(swarm, now);
       const file = { infoHash, complete: swarm.seeders, incomplete: swarm.leechers, downloaded: swarm.downloaded };
-      if (swarm.size === 0) this.drop(infoHash, swarm);
+      this.close(swarm);
       return file;
     });
   }
 
   scrapeAll(now: number): ScrapeFile[] {
     const files: ScrapeFile[] = [];
-    for (const [infoHash, swarm] of this.torrents) {
+    for (let at = 0; ; ) {
+      const { handle, next } = this.torrents.scan(at);
+      if (handle < 0) break;
+      const swarm = this.view.load(handle);
       this.expire(swarm, now);
-      if (swarm.size === 0) {
-        this.drop(infoHash, swarm);
-        continue;
+      const file = { infoHash: this.torrents.key(handle), complete: swarm.seeders, incomplete: swarm.leechers, downloaded: swarm.downloaded };
+      // A removal shifts a later torrent into this slot: look at the same slot again.
+      if (this.close(swarm)) at = handle;
+      else {
+        files.push(file);
+        at = next;
       }
-      files.push({ infoHash, complete: swarm.seeders, incomplete: swarm.leechers, downloaded: swarm.downloaded });
     }
     return files;
   }
 
   /**
-   * One sweeper slice: visits swarms and purges their expired peers, about
-   * `budget` units of work (a swarm visited is one unit, a scan of its peers
-   * one unit per peer; a swarm is always scanned whole). Returns what it did.
+   * One sweeper slice: visits torrents and purges their expired peers, about
+   * `budget` units of work (a torrent visited is one unit, a scan of its
+   * peers one unit per peer; a torrent is always scanned whole).
    */
   sweep(now: number, budget: number): SweepResult {
     let removed = 0;
     let work = 0;
     let passDone = false;
-    if (budget >= Number.MAX_SAFE_INTEGER) {
-      // A whole pass on demand: start from the top.
-      this.sweepCursor = null;
+    if (budget >= Number.MAX_SAFE_INTEGER || this.sweepCursor < 0) {
+      // A new pass (or a whole one on demand): start from the top.
+      this.sweepCursor = 0;
       this.topPending = [];
     }
-    this.sweepCursor ??= this.torrents.entries();
+    const cutoff = now - this.peerTtl;
     while (work < budget) {
-      const next = this.sweepCursor.next();
-      if (next.done === true) {
-        this.sweepCursor = null; // the next slice starts a new pass
+      const { handle, next } = this.torrents.scan(this.sweepCursor);
+      if (handle < 0) {
+        this.sweepCursor = -1; // the next slice starts a new pass
         this.top = this.topPending;
         this.topPending = [];
         passDone = true;
         break;
       }
-      const [infoHash, swarm] = next.value;
+      const swarm = this.view.load(handle);
       work++;
-      const cutoff = now - this.peerTtl;
       if (swarm.minLast <= cutoff || (swarm.v6 !== null && swarm.v6.minLast <= cutoff)) work += swarm.size;
       removed += this.expire(swarm, now);
-      if (swarm.size === 0) this.drop(infoHash, swarm);
-      else this.considerTop(infoHash, swarm);
+      if (swarm.size > 0) this.considerTop(this.torrents.key(handle), swarm);
+      // A removal shifts a later torrent into this slot: visit the same slot again.
+      this.sweepCursor = this.close(swarm) ? handle : next;
     }
     return { removed, work, passDone };
   }
@@ -177,21 +198,24 @@ export class MemoryStore implements SwarmStore, Snapshottable {
     return this.top;
   }
 
-  /** Every torrent, for the state file. */
+  /** Every torrent, for the state file (the view is loaded when a torrent is visited). */
   *exportTorrents(): Generator<ExportedTorrent> {
-    for (const [infoHash, swarm] of this.torrents) {
+    for (let at = 0; ; ) {
+      const { handle, next } = this.torrents.scan(at);
+      if (handle < 0) return;
+      at = next;
+      const view = this.view;
+      const infoHash = this.torrents.key(handle);
+      const downloaded = this.torrents.get(handle, 0);
       yield {
         infoHash,
-        downloaded: swarm.downloaded,
+        downloaded,
         forEachPeer(visit) {
-          for (const t of [swarm, swarm.v6]) {
+          view.load(handle);
+          for (const t of [view, view.v6]) {
             if (t === null) continue;
-            const each = (p: number): void => {
-              const o = t.at(p);
-              visit(t.chunk, o + t.addrLen, o, t.addrLen, t.last(p), t.isSeeder(p));
-            };
-            for (let p = 0; p < t.nL; p++) each(p);
-            for (let p = t.cap - t.nS; p < t.cap; p++) each(p);
+            for (let p = 0; p < t.nL; p++) visit(t.chunk, t.at(p) + t.addrLen, t.at(p), t.addrLen, t.last(p), false);
+            for (let p = t.cap - t.nS; p < t.cap; p++) visit(t.chunk, t.at(p) + t.addrLen, t.at(p), t.addrLen, t.last(p), true);
           }
         },
       };
@@ -202,10 +226,9 @@ export class MemoryStore implements SwarmStore, Snapshottable {
   importTorrent(saved: SavedTorrent, now: number): number {
     const live = saved.peers.filter((p) => p.last > now - this.peerTtl && p.last <= now);
     // A torrent with no live peer is not kept, as at run time.
-    if (live.length === 0 || this.torrents.has(saved.infoHash)) return 0;
-    const swarm = new Swarm(this.arena4);
-    swarm.downloaded = saved.downloaded;
-    this.torrents.set(saved.infoHash, swarm);
+    if (live.length === 0 || this.torrents.find(saved.infoHash) >= 0) return 0;
+    const swarm = this.open(saved.infoHash, true)!;
+    swarm.downloaded = Math.min(saved.downloaded, 0x7fffffff);
     for (const s of live) {
       const v4 = s.addr.length === 6;
       let table: PeerTable | null = v4 ? swarm : swarm.v6;
@@ -217,11 +240,13 @@ export class MemoryStore implements SwarmStore, Snapshottable {
       if (s.last > swarm.newest) swarm.newest = s.last;
     }
     this.liveTorrents.add(swarm.newest, now);
-    return swarm.size;
+    const kept = swarm.size;
+    swarm.save();
+    return kept;
   }
 
   /** Keeps the TOP_SWARMS largest swarms seen in this pass, largest first. */
-  private considerTop(infoHash: string, swarm: Swarm): void {
+  private considerTop(infoHash: string, swarm: TableView): void {
     const peers = swarm.size;
     const top = this.topPending;
     if (top.length === TOP_SWARMS && top[TOP_SWARMS - 1]!.peers >= peers) return;
@@ -233,7 +258,7 @@ export class MemoryStore implements SwarmStore, Snapshottable {
   }
 
   /** Removes the swarm's peers not heard from within the TTL; returns how many. */
-  private expire(swarm: Swarm, now: number): number {
+  private expire(swarm: TableView, now: number): number {
     const cutoff = now - this.peerTtl;
     this.expiringAt = now;
     let n = swarm.expire(cutoff, this.onExpired);
@@ -242,7 +267,7 @@ export class MemoryStore implements SwarmStore, Snapshottable {
     return n;
   }
 
-  private removePeer(swarm: Swarm, table: PeerTable, pos: number, now: number): void {
+  private removePeer(swarm: TableView, table: PeerTable, pos: number, now: number): void {
     const last = table.last(pos);
     this.livePeers.remove(last, now);
     if (table.isSeeder(pos)) this.liveSeeders.remove(last, now);
@@ -251,7 +276,7 @@ export class MemoryStore implements SwarmStore, Snapshottable {
   }
 
   /** The swarm's newest announce may have left: move it in the live-torrent count. */
-  private newestChanged(swarm: Swarm, now: number): void {
+  private newestChanged(swarm: TableView, now: number): void {
     const newest = swarm.newestLast();
     if (newest === swarm.newest) return;
     if (swarm.newest >= 0) this.liveTorrents.remove(swarm.newest, now);
@@ -259,11 +284,16 @@ export class MemoryStore implements SwarmStore, Snapshottable {
     swarm.newest = newest;
   }
 
-  /** The swarm is empty: forget it and give its segments back. */
-  private drop(infoHash: string, swarm: Swarm): void {
-    if (this.torrents.get(infoHash) === swarm) this.torrents.delete(infoHash);
+  /** Saves the view; an empty torrent is removed and its segments given back. Returns whether it was removed. */
+  private close(swarm: TableView): boolean {
+    if (swarm.size > 0) {
+      swarm.save();
+      return false;
+    }
     swarm.release();
     swarm.v6?.release();
     swarm.v6 = null;
+    this.torrents.remove(swarm.handle);
+    return true;
   }
 }

@@ -9,7 +9,7 @@
  * ids are copied only when the reply will carry them.
  */
 import { PEER_ID_LENGTH, type PeerSet } from '../protocol/peers.js';
-import type { PeerTable, Swarm } from './swarm.js';
+import type { PeerTable, TableView } from './swarm.js';
 
 interface Range {
   table: PeerTable;
@@ -31,7 +31,7 @@ export class PeerPicker {
 
   private withIds = false;
 
-  pick(swarm: Swarm, self: PeerTable, selfPos: number, numwant: number, withIds: boolean): PeerSet {
+  pick(swarm: TableView, self: PeerTable, selfPos: number, numwant: number, withIds: boolean): PeerSet {
     this.withIds = withIds;
     const v6 = self.addrLen === 18;
     const seeder = self.isSeeder(selfPos);

@@ -10,13 +10,25 @@
  */
 import { PEER_ID_LENGTH } from '../protocol/peers.js';
 import { RecordArena } from './arena.js';
+import { FIELDS, type TorrentTable } from './torrent-table.js';
+
+const F_DOWNLOADED = FIELDS.indexOf('downloaded');
+const F_NEWEST = FIELDS.indexOf('newest');
+const F_CHUNK = FIELDS.indexOf('chunkId');
+const F_BASE = FIELDS.indexOf('base');
+const F_CAP = FIELDS.indexOf('cap');
+const F_NL = FIELDS.indexOf('nL');
+const F_NS = FIELDS.indexOf('nS');
+const F_CURSOR_L = FIELDS.indexOf('cursorL');
+const F_CURSOR_S = FIELDS.indexOf('cursorS');
+const F_MIN_LAST = FIELDS.indexOf('minLast');
 
 /** Past this many peers a table keeps an index instead of scanning. */
 const INDEX_AT = 32;
 const EMPTY = 0;
 const TOMBSTONE = -1;
 /** Later than any announce (the largest small integer): "no peer". */
-const NEVER = 0x7fffffff;
+export const NEVER = 0x7fffffff;
 const NO_RECORDS = new Uint8Array(0);
 
 export const V4_RECORD = 32;
@@ -48,6 +60,7 @@ export class PeerTable {
   /** 6 or 18. */
   readonly addrLen: number;
   chunk: Uint8Array;
+  chunkId = 0;
   base: number;
   cap: number;
   /** Leechers at positions [0, nL), seeders at [cap - nS, cap). */
@@ -58,8 +71,8 @@ export class PeerTable {
   cursorS = 0;
   /** No record is older than this (a lower bound: exact after every expiry scan); a small integer, not a boxed double. */
   minLast = NEVER;
-  private index: Int32Array | null = null;
-  private tombstones = 0;
+  index: Int32Array | null = null;
+  tombstones = 0;
 
   constructor(arenas: FamilyArenas, addrLen: number) {
     this.arenas = arenas;
@@ -209,6 +222,7 @@ export class PeerTable {
     seg.chunk.set(this.chunk.subarray(fromS, fromS + this.nS * size), (seg.base + seg.cap - this.nS) * size);
     this.releaseSegment();
     this.chunk = seg.chunk;
+    this.chunkId = seg.id;
     this.base = seg.base;
     this.cap = seg.cap;
     if (this.index !== null) this.rebuildIndex();
@@ -218,6 +232,7 @@ export class PeerTable {
   release(): void {
     this.releaseSegment();
     this.chunk = NO_RECORDS;
+    this.chunkId = 0;
     this.base = 0;
     this.cap = 0;
     this.nL = 0;
@@ -227,7 +242,7 @@ export class PeerTable {
   }
 
   private releaseSegment(): void {
-    if (this.cap > 0) this.arenas.main.release({ chunk: this.chunk, base: this.base, cap: this.cap });
+    if (this.cap > 0) this.arenas.main.release({ chunk: this.chunk, id: this.chunkId, base: this.base, cap: this.cap });
   }
 
   private rebuildIndex(): void {
@@ -262,18 +277,76 @@ export class PeerTable {
   }
 }
 
+/** What only some torrents have, kept apart from the torrent table: a peer-id index, IPv6 peers. */
+export interface TorrentExtras {
+  index: Int32Array | null;
+  tombstones: number;
+  v6: PeerTable | null;
+}
+
 /**
- * A torrent: its IPv4 peers (the table it is: one object per torrent, most
- * torrents have no IPv6 peer), its IPv6 peers, and its `downloaded` count.
+ * The IPv4 table of one torrent at a time, loaded from the torrent table's
+ * columns and saved back: one object for every torrent (a torrent costs
+ * typed-array slots, not an object of its own).
  */
-export class Swarm extends PeerTable {
+export class TableView extends PeerTable {
+  private readonly torrents: TorrentTable<TorrentExtras>;
+  handle = -1;
   downloaded = 0;
-  /** The newest announce of any peer (-1: none), for the live-torrent count. */
   newest = -1;
   v6: PeerTable | null = null;
+  /** The loaded torrent had extras (so saving without any must remove them). */
+  private hadExtras = false;
 
-  constructor(arenas4: FamilyArenas) {
+  constructor(arenas4: FamilyArenas, torrents: TorrentTable<TorrentExtras>) {
     super(arenas4, 6);
+    this.torrents = torrents;
+  }
+
+  /** Points the view at a torrent. */
+  load(handle: number): this {
+    const t = this.torrents;
+    this.handle = handle;
+    const c = t.columns(handle);
+    const slot = handle & 0xffffff;
+    this.downloaded = c[F_DOWNLOADED]![slot]!;
+    this.newest = c[F_NEWEST]![slot]!;
+    this.chunkId = c[F_CHUNK]![slot]!;
+    this.base = c[F_BASE]![slot]!;
+    this.cap = c[F_CAP]![slot]!;
+    this.chunk = this.cap === 0 ? NO_RECORDS : this.arenas.main.chunkAt(this.chunkId);
+    this.nL = c[F_NL]![slot]!;
+    this.nS = c[F_NS]![slot]!;
+    this.cursorL = c[F_CURSOR_L]![slot]!;
+    this.cursorS = c[F_CURSOR_S]![slot]!;
+    this.minLast = c[F_MIN_LAST]![slot]!;
+    const x = t.extras(handle);
+    this.hadExtras = x !== undefined;
+    this.index = x?.index ?? null;
+    this.tombstones = x?.tombstones ?? 0;
+    this.v6 = x?.v6 ?? null;
+    return this;
+  }
+
+  /** Writes the view back to the torrent's columns. */
+  save(): void {
+    const t = this.torrents;
+    const h = this.handle;
+    const c = t.columns(h);
+    const slot = h & 0xffffff;
+    c[F_DOWNLOADED]![slot] = this.downloaded;
+    c[F_NEWEST]![slot] = this.newest;
+    c[F_CHUNK]![slot] = this.chunkId;
+    c[F_BASE]![slot] = this.base;
+    c[F_CAP]![slot] = this.cap;
+    c[F_NL]![slot] = this.nL;
+    c[F_NS]![slot] = this.nS;
+    c[F_CURSOR_L]![slot] = this.cursorL;
+    c[F_CURSOR_S]![slot] = this.cursorS;
+    c[F_MIN_LAST]![slot] = this.minLast;
+    // Most torrents have no extras: no Map operation for them.
+    if (this.index !== null || this.v6 !== null) t.setExtras(h, { index: this.index, tombstones: this.tombstones, v6: this.v6 });
+    else if (this.hadExtras) t.setExtras(h, undefined);
   }
 
   get seeders(): number {

@@ -127,8 +127,8 @@ test('a mass expiry inside one huge swarm: one scan purges it, counted as work; 
   assert.deepEqual(store.scrape([HASH], later), [{ infoHash: HASH, complete: 0, incomplete: 0, downloaded: 0 }], 'the scrape purged it');
   for (let i = 0; i < 1000; i++) announce(store, { ...ann(i), addr: v4(i), infoHash: 'two'.padEnd(20, '-') }, later);
   const r = store.sweep(later + 200, 10);
-  // 'two' (1,000 peers) and 'big' (1) expire together.
-  assert.deepEqual([r.removed, r.work >= 1003], [1001, true], 'a whole swarm per visit, each peer a unit of work');
+  // 'two' (1,000 peers) and 'big' (1) expire together; whichever comes first, 'two' is purged whole in one visit.
+  assert.ok(r.removed >= 1000 && r.work > r.removed, `a whole swarm per visit, each peer a unit of work (${r.removed} removed, ${r.work} units)`);
   // The freed records serve the next swarm of the same size: no new arena memory.
   for (let i = 0; i < 1000; i++) announce(store, { ...ann(i), addr: v4(i), infoHash: 'new'.padEnd(20, '-') }, later + 200);
   assert.ok(store.arenaBytes <= bytes * 2, `arena ${store.arenaBytes} bytes (was ${bytes})`);
