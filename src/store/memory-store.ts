@@ -198,13 +198,27 @@ export class MemoryStore implements SwarmStore, Snapshottable {
     return this.top;
   }
 
-  /** Every torrent, for the state file (the view is loaded when a torrent is visited). */
+  /**
+   * Every torrent, for the state file (the view is loaded when a torrent is
+   * visited). The caller pauses between torrents while traffic goes on: if
+   * entries of the shard being read moved meanwhile, that shard is read
+   * again from its start (a torrent written twice is loaded once), a few
+   * times at most.
+   */
   *exportTorrents(): Generator<ExportedTorrent> {
+    const view = this.view;
+    let shardStart = 0;
+    let generation = this.torrents.generation(0);
+    let rereads = 0;
     for (let at = 0; ; ) {
       const { handle, next } = this.torrents.scan(at);
       if (handle < 0) return;
+      if (handle >>> 24 !== shardStart >>> 24) {
+        shardStart = handle & ~0xffffff;
+        generation = this.torrents.generation(handle);
+        rereads = 0;
+      }
       at = next;
-      const view = this.view;
       const infoHash = this.torrents.key(handle);
       const downloaded = this.torrents.get(handle, 0);
       yield {
@@ -219,6 +233,11 @@ export class MemoryStore implements SwarmStore, Snapshottable {
           }
         },
       };
+      if (this.torrents.generation(handle) !== generation && rereads < 3) {
+        rereads++;
+        generation = this.torrents.generation(handle);
+        at = shardStart;
+      }
     }
   }
 

@@ -26,6 +26,8 @@ export interface Extras<T> {
 class Shard<X> {
   mask: number;
   size = 0;
+  /** Bumped whenever entries move (a removal's backward shift, a growth). */
+  generation = 0;
   keys: Uint8Array;
   used: Uint8Array;
   cols: Int32Array[];
@@ -95,6 +97,7 @@ export class TorrentTable<X> {
     s.used[hole] = 0;
     s.extras.delete(hole);
     s.size--;
+    s.generation++;
     this.count--;
     // Backward shift: later entries of the probe run move up into the hole.
     for (let slot = (hole + 1) & s.mask; s.used[slot] === 1; slot = (slot + 1) & s.mask) {
@@ -140,6 +143,7 @@ export class TorrentTable<X> {
       if (x !== undefined) s.extras.set(to, x);
       s.size++;
     }
+    s.generation = old.generation + 1;
     this.shards[shardNo] = s;
     return s;
   }
@@ -172,6 +176,11 @@ export class TorrentTable<X> {
     const s = this.shards[handle >>> 24]!;
     const o = (handle & 0xffffff) * KEY;
     return Buffer.from(s.keys.buffer, s.keys.byteOffset + o, KEY).toString('latin1');
+  }
+
+  /** Changes whenever entries of the shard of `position` move: a scan that pauses can tell its positions went stale. */
+  generation(position: number): number {
+    return this.shards[position >>> 24]?.generation ?? 0;
   }
 
   /**

@@ -223,3 +223,24 @@ test('a swarm re-created while a sweep pass is under way is a new swarm: kept, w
   const out = announce(store, ann(1002), later);
   assert.deepEqual(out.peers.map(entryPeerId).sort(), [peerId(1000), peerId(1001)].sort());
 });
+
+test('a snapshot taken while torrents come and go still holds every torrent that stayed', () => {
+  const store = new MemoryStore({ peerTtl: 100 });
+  const hash = (i: number): string => `torrent-${i}`.padEnd(20, '.');
+  for (let i = 0; i < 3000; i++) announce(store, { ...ann(1), infoHash: hash(i) }, T0);
+  const exported = new Set<string>();
+  let n = 0;
+  let added = 3000;
+  for (const t of store.exportTorrents()) {
+    exported.add(t.infoHash);
+    t.forEachPeer(() => undefined);
+    // Between torrents (a save's pause): some leave (entries shift), new ones arrive (tables grow).
+    if (++n % 10 === 0 && added < 40_000) {
+      for (let k = 0; k < 5; k++) store.announce({ ...ann(1), infoHash: hash(1500 + ((n * 5 + k) % 1500)), event: 'stopped' }, T0);
+      for (let k = 0; k < 60; k++) announce(store, { ...ann(1), infoHash: hash(added++) }, T0);
+    }
+  }
+  // Torrents 1..1499 were never stopped: each must be in the snapshot.
+  const missing = Array.from({ length: 1499 }, (_, i) => hash(i + 1)).filter((h) => !exported.has(h));
+  assert.deepEqual(missing, []);
+});
