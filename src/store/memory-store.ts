@@ -14,7 +14,8 @@ import type { PeerSet } from '../protocol/peers.js';
 import type { ScrapeFile } from '../protocol/types.js';
 import { LiveCounter } from './live-counter.js';
 import type { AnnounceOutcome, ExportedTorrent, SavedTorrent, Snapshottable, StoreAnnounce, StoreTotals, SwarmStore, SwarmSummary, SweepResult } from './store.js';
-import { familyArenas, NEVER, PeerTable, TableView, V4_RECORD, V6_RECORD, type TorrentExtras } from './swarm.js';
+import { familyArenas, NEVER, PeerTable, V4_RECORD, V6_RECORD } from './swarm.js';
+import { TableView, type TorrentExtras } from './table-view.js';
 import { TorrentTable } from './torrent-table.js';
 import { PeerPicker } from './peer-picker.js';
 
@@ -228,8 +229,8 @@ export class MemoryStore implements SwarmStore, Snapshottable {
           view.load(handle);
           for (const t of [view, view.v6]) {
             if (t === null) continue;
-            for (let p = 0; p < t.nL; p++) visit(t.chunk, t.at(p) + t.addrLen, t.at(p), t.addrLen, t.last(p), false);
-            for (let p = t.cap - t.nS; p < t.cap; p++) visit(t.chunk, t.at(p) + t.addrLen, t.at(p), t.addrLen, t.last(p), true);
+            for (let p = 0; p < t.nL; p++) visit(t.chunk, t.idAt(p), t.addrAt(p), t.addrLen, t.last(p), false);
+            for (let p = t.cap - t.nS; p < t.cap; p++) visit(t.chunk, t.idAt(p), t.addrAt(p), t.addrLen, t.last(p), true);
           }
         },
       };

@@ -9,7 +9,8 @@
  * ids are copied only when the reply will carry them.
  */
 import { PEER_ID_LENGTH, type PeerSet } from '../protocol/peers.js';
-import type { PeerTable, TableView } from './swarm.js';
+import type { PeerTable } from './swarm.js';
+import type { TableView } from './table-view.js';
 
 interface Range {
   table: PeerTable;
@@ -82,36 +83,51 @@ export class PeerPicker {
     }
   }
 
-  /** Copies `r.take` peers of the range from its cursor on, skipping the requester. */
+  /** Copies `r.take` peers of the range from its cursor on, skipping the requester: in runs of consecutive positions. */
   private copy(r: Range): void {
     const t = r.table;
     const first = r.seeders ? t.cap - t.nS : 0;
     let cursor = (r.seeders ? t.cursorS : t.cursorL) % r.size;
-    const c = t.chunk;
-    const mapped = this.entrySize === 18 && t.addrLen === 6;
-    for (let taken = 0; taken < r.take; ) {
-      const p = first + cursor;
-      cursor = cursor + 1 === r.size ? 0 : cursor + 1;
-      if (t === this.self && p === this.selfPos) continue;
-      const o = t.at(p);
-      let a = this.count * this.entrySize;
-      if (mapped) {
-        this.addrs.fill(0, a, a + 10);
-        this.addrs[a + 10] = 0xff;
-        this.addrs[a + 11] = 0xff;
-        a += 12;
+    const selfOffset = t === this.self && t.isSeeder(this.selfPos) === r.seeders ? this.selfPos - first : -1;
+    let left = r.take;
+    while (left > 0) {
+      if (cursor === selfOffset) {
+        cursor = cursor + 1 === r.size ? 0 : cursor + 1;
+        continue;
       }
-      for (let i = 0; i < t.addrLen; i++) this.addrs[a + i] = c[o + i]!;
-      if (this.withIds) {
-        const idAt = o + t.addrLen;
-        const d = this.count * PEER_ID_LENGTH;
-        for (let i = 0; i < PEER_ID_LENGTH; i++) this.ids[d + i] = c[idAt + i]!;
-      }
-      this.count++;
-      taken++;
+      // The run: up to the range's end, the requester, or what is still wanted.
+      let run = Math.min(left, r.size - cursor);
+      if (selfOffset > cursor && selfOffset < cursor + run) run = selfOffset - cursor;
+      this.copyRun(t, first + cursor, run);
+      left -= run;
+      cursor += run;
+      if (cursor === r.size) cursor = 0;
     }
     if (r.seeders) t.cursorS = cursor;
     else t.cursorL = cursor;
+  }
+
+  /** `n` peers at positions [p, p + n) of the table, appended to the output. */
+  private copyRun(t: PeerTable, p: number, n: number): void {
+    const c = t.chunk;
+    const from = t.addrAt(p);
+    if (this.entrySize === t.addrLen) {
+      this.addrs.set(c.subarray(from, from + n * t.addrLen), this.count * this.entrySize);
+    } else {
+      // IPv4 peers for an IPv6 client: each ::ffff:-mapped.
+      for (let k = 0; k < n; k++) {
+        const a = (this.count + k) * 18;
+        this.addrs.fill(0, a, a + 10);
+        this.addrs[a + 10] = 0xff;
+        this.addrs[a + 11] = 0xff;
+        for (let i = 0; i < 6; i++) this.addrs[a + 12 + i] = c[from + k * 6 + i]!;
+      }
+    }
+    if (this.withIds) {
+      const ids = t.idAt(p);
+      this.ids.set(c.subarray(ids, ids + n * PEER_ID_LENGTH), this.count * PEER_ID_LENGTH);
+    }
+    this.count += n;
   }
 
   private result(): PeerSet {

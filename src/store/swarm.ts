@@ -1,27 +1,17 @@
 /**
- * One address family of one swarm, as fixed-size records in an arena
- * segment: compact address (6 or 18 bytes), peer id (20), last announce
- * (4, big-endian seconds), role (1). Leechers fill the segment from the
- * front, seeders from the back, so each role is one contiguous range and a
- * reply copies addresses from a rotating position without chasing pointers.
+ * One address family of one swarm, in an arena segment laid out by field:
+ * the compact addresses (6 or 18 bytes each), then the peer ids (20), then
+ * the last-announce times (4, big-endian seconds). Leechers fill each field
+ * from the front, seeders from the back, so each role's addresses are one
+ * contiguous range and a reply copies them from a rotating position in one
+ * or two pieces.
  * Removal is swap-remove (the range's end record moves into the hole). A
  * table of up to INDEX_AT peers is searched by scanning its ids; a larger
  * one keeps an open-addressing index (peer id hash → position).
  */
 import { PEER_ID_LENGTH } from '../protocol/peers.js';
 import { RecordArena } from './arena.js';
-import { FIELDS, type TorrentTable } from './torrent-table.js';
 
-const F_DOWNLOADED = FIELDS.indexOf('downloaded');
-const F_NEWEST = FIELDS.indexOf('newest');
-const F_CHUNK = FIELDS.indexOf('chunkId');
-const F_BASE = FIELDS.indexOf('base');
-const F_CAP = FIELDS.indexOf('cap');
-const F_NL = FIELDS.indexOf('nL');
-const F_NS = FIELDS.indexOf('nS');
-const F_CURSOR_L = FIELDS.indexOf('cursorL');
-const F_CURSOR_S = FIELDS.indexOf('cursorS');
-const F_MIN_LAST = FIELDS.indexOf('minLast');
 
 /** Past this many peers a table keeps an index instead of scanning. */
 const INDEX_AT = 32;
@@ -29,10 +19,11 @@ const EMPTY = 0;
 const TOMBSTONE = -1;
 /** Later than any announce (the largest small integer): "no peer". */
 export const NEVER = 0x7fffffff;
-const NO_RECORDS = new Uint8Array(0);
+export const NO_RECORDS = new Uint8Array(0);
 
-export const V4_RECORD = 32;
-export const V6_RECORD = 48;
+/** Bytes per peer in a segment: address, peer id, last announce. */
+export const V4_RECORD = 6 + 20 + 4;
+export const V6_RECORD = 18 + 20 + 4;
 
 function hashString(id: string): number {
   let h = 0x811c9dc5;
@@ -88,13 +79,27 @@ export class PeerTable {
     return this.nL + this.nS;
   }
 
-  /** Byte offset of position `p`. */
-  at(p: number): number {
-    return (this.base + p) * this.arenas.main.recordSize;
+  /*
+   * A segment is laid out by field, not by record: every address, then every
+   * peer id, then every last-announce time. A run of positions is then one
+   * contiguous range of addresses, which a reply copies in one go.
+   */
+  /** Byte offset of the address at position `p`. */
+  addrAt(p: number): number {
+    return this.base * this.arenas.main.recordSize + p * this.addrLen;
+  }
+
+  /** Byte offset of the peer id at position `p`. */
+  idAt(p: number): number {
+    return this.base * this.arenas.main.recordSize + this.cap * this.addrLen + p * PEER_ID_LENGTH;
+  }
+
+  private lastAt(p: number): number {
+    return this.base * this.arenas.main.recordSize + this.cap * (this.addrLen + PEER_ID_LENGTH) + p * 4;
   }
 
   last(p: number): number {
-    const o = this.at(p) + this.addrLen + PEER_ID_LENGTH;
+    const o = this.lastAt(p);
     const c = this.chunk;
     return ((c[o]! << 24) | (c[o + 1]! << 16) | (c[o + 2]! << 8) | c[o + 3]!) >>> 0;
   }
@@ -119,7 +124,7 @@ export class PeerTable {
   }
 
   private idEquals(p: number, peerId: string): boolean {
-    const o = this.at(p) + this.addrLen;
+    const o = this.idAt(p);
     const c = this.chunk;
     for (let i = 0; i < PEER_ID_LENGTH; i++) if (c[o + i] !== peerId.charCodeAt(i)) return false;
     return true;
@@ -127,10 +132,10 @@ export class PeerTable {
 
   /** Writes address (latin1), last and role at position `p`; the id is written by `add`. */
   private writeFields(p: number, addr: string, last: number): void {
-    const o = this.at(p);
+    const o = this.addrAt(p);
     const c = this.chunk;
     for (let i = 0; i < this.addrLen; i++) c[o + i] = addr.charCodeAt(i);
-    const l = o + this.addrLen + PEER_ID_LENGTH;
+    const l = this.lastAt(p);
     c[l] = last >>> 24;
     c[l + 1] = (last >>> 16) & 0xff;
     c[l + 2] = (last >>> 8) & 0xff;
@@ -142,7 +147,7 @@ export class PeerTable {
   add(peerId: string, addr: string, last: number, seeder: boolean): number {
     if (this.n === this.cap) this.grow(this.n + 1);
     const p = seeder ? this.cap - ++this.nS : this.nL++;
-    const o = this.at(p) + this.addrLen;
+    const o = this.idAt(p);
     for (let i = 0; i < PEER_ID_LENGTH; i++) this.chunk[o + i] = peerId.charCodeAt(i);
     this.writeFields(p, addr, last);
     if (this.index !== null) this.indexSet(p);
@@ -169,8 +174,10 @@ export class PeerTable {
       this.tombstones++;
     }
     if (end !== p) {
-      const size = this.arenas.main.recordSize;
-      this.chunk.copyWithin(this.at(p), this.at(end), this.at(end) + size);
+      const c = this.chunk;
+      c.copyWithin(this.addrAt(p), this.addrAt(end), this.addrAt(end) + this.addrLen);
+      c.copyWithin(this.idAt(p), this.idAt(end), this.idAt(end) + PEER_ID_LENGTH);
+      c.copyWithin(this.lastAt(p), this.lastAt(end), this.lastAt(end) + 4);
       if (this.index !== null) this.indexReplace(end, p + 1);
     }
     if (seeder) this.nS--;
@@ -215,11 +222,19 @@ export class PeerTable {
   /** Moves to a segment of at least `n` records (leechers to the front, seeders to the back). */
   private grow(n: number): void {
     const seg = this.arenas.main.alloc(n);
-    const size = this.arenas.main.recordSize;
-    const fromL = this.at(0);
-    seg.chunk.set(this.chunk.subarray(fromL, fromL + this.nL * size), seg.base * size);
-    const fromS = this.at(this.cap - this.nS);
-    seg.chunk.set(this.chunk.subarray(fromS, fromS + this.nS * size), (seg.base + seg.cap - this.nS) * size);
+    // Each field's leechers to the front and seeders to the back of the new segment.
+    const to = { chunk: seg.chunk, base: seg.base, cap: seg.cap };
+    const fields: [(t: { base: number; cap: number }, p: number) => number, number][] = [
+      [(t, p) => t.base * this.arenas.main.recordSize + p * this.addrLen, this.addrLen],
+      [(t, p) => t.base * this.arenas.main.recordSize + t.cap * this.addrLen + p * PEER_ID_LENGTH, PEER_ID_LENGTH],
+      [(t, p) => t.base * this.arenas.main.recordSize + t.cap * (this.addrLen + PEER_ID_LENGTH) + p * 4, 4],
+    ];
+    for (const [offset, size] of fields) {
+      const fromL = offset(this, 0);
+      to.chunk.set(this.chunk.subarray(fromL, fromL + this.nL * size), offset(to, 0));
+      const fromS = offset(this, this.cap - this.nS);
+      to.chunk.set(this.chunk.subarray(fromS, fromS + this.nS * size), offset(to, to.cap - this.nS));
+    }
     this.releaseSegment();
     this.chunk = seg.chunk;
     this.chunkId = seg.id;
@@ -257,7 +272,7 @@ export class PeerTable {
   private indexSet(p: number): void {
     const index = this.index!;
     const mask = index.length - 1;
-    let i = hashBytes(this.chunk, this.at(p) + this.addrLen) & mask;
+    let i = hashBytes(this.chunk, this.idAt(p)) & mask;
     while (index[i] !== EMPTY && index[i] !== TOMBSTONE) i = (i + 1) & mask;
     if (index[i] === TOMBSTONE) this.tombstones--;
     index[i] = p + 1;
@@ -267,108 +282,12 @@ export class PeerTable {
   private indexReplace(p: number, value: number): void {
     const index = this.index!;
     const mask = index.length - 1;
-    for (let i = hashBytes(this.chunk, this.at(p) + this.addrLen) & mask; ; i = (i + 1) & mask) {
+    for (let i = hashBytes(this.chunk, this.idAt(p)) & mask; ; i = (i + 1) & mask) {
       if (index[i] === p + 1) {
         index[i] = value;
         return;
       }
       if (index[i] === EMPTY) return;
     }
-  }
-}
-
-/** What only some torrents have, kept apart from the torrent table: a peer-id index, IPv6 peers. */
-export interface TorrentExtras {
-  index: Int32Array | null;
-  tombstones: number;
-  v6: PeerTable | null;
-}
-
-/**
- * The IPv4 table of one torrent at a time, loaded from the torrent table's
- * columns and saved back: one object for every torrent (a torrent costs
- * typed-array slots, not an object of its own).
- */
-export class TableView extends PeerTable {
-  private readonly torrents: TorrentTable<TorrentExtras>;
-  handle = -1;
-  downloaded = 0;
-  newest = -1;
-  v6: PeerTable | null = null;
-  /** The loaded torrent had extras (so saving without any must remove them). */
-  private hadExtras = false;
-
-  constructor(arenas4: FamilyArenas, torrents: TorrentTable<TorrentExtras>) {
-    super(arenas4, 6);
-    this.torrents = torrents;
-  }
-
-  /** Points the view at a torrent. */
-  load(handle: number): this {
-    const t = this.torrents;
-    this.handle = handle;
-    const c = t.columns(handle);
-    const slot = handle & 0xffffff;
-    this.downloaded = c[F_DOWNLOADED]![slot]!;
-    this.newest = c[F_NEWEST]![slot]!;
-    this.chunkId = c[F_CHUNK]![slot]!;
-    this.base = c[F_BASE]![slot]!;
-    this.cap = c[F_CAP]![slot]!;
-    this.chunk = this.cap === 0 ? NO_RECORDS : this.arenas.main.chunkAt(this.chunkId);
-    this.nL = c[F_NL]![slot]!;
-    this.nS = c[F_NS]![slot]!;
-    this.cursorL = c[F_CURSOR_L]![slot]!;
-    this.cursorS = c[F_CURSOR_S]![slot]!;
-    this.minLast = c[F_MIN_LAST]![slot]!;
-    const x = t.extras(handle);
-    this.hadExtras = x !== undefined;
-    this.index = x?.index ?? null;
-    this.tombstones = x?.tombstones ?? 0;
-    this.v6 = x?.v6 ?? null;
-    return this;
-  }
-
-  /** Writes the view back to the torrent's columns. */
-  save(): void {
-    const t = this.torrents;
-    const h = this.handle;
-    const c = t.columns(h);
-    const slot = h & 0xffffff;
-    c[F_DOWNLOADED]![slot] = this.downloaded;
-    c[F_NEWEST]![slot] = this.newest;
-    c[F_CHUNK]![slot] = this.chunkId;
-    c[F_BASE]![slot] = this.base;
-    c[F_CAP]![slot] = this.cap;
-    c[F_NL]![slot] = this.nL;
-    c[F_NS]![slot] = this.nS;
-    c[F_CURSOR_L]![slot] = this.cursorL;
-    c[F_CURSOR_S]![slot] = this.cursorS;
-    c[F_MIN_LAST]![slot] = this.minLast;
-    // Most torrents have no extras: no Map operation for them.
-    if (this.index !== null || this.v6 !== null) t.setExtras(h, { index: this.index, tombstones: this.tombstones, v6: this.v6 });
-    else if (this.hadExtras) t.setExtras(h, undefined);
-  }
-
-  get seeders(): number {
-    return this.nS + (this.v6?.nS ?? 0);
-  }
-
-  get leechers(): number {
-    return this.nL + (this.v6?.nL ?? 0);
-  }
-
-  get size(): number {
-    return this.n + (this.v6?.n ?? 0);
-  }
-
-  /** The newest announce of any peer, or -1 (a scan; used when the newest one leaves). */
-  newestLast(): number {
-    let newest = -1;
-    for (const t of [this, this.v6]) {
-      if (t === null) continue;
-      for (let p = 0; p < t.nL; p++) newest = Math.max(newest, t.last(p));
-      for (let p = t.cap - t.nS; p < t.cap; p++) newest = Math.max(newest, t.last(p));
-    }
-    return newest;
   }
 }
