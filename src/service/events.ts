@@ -20,25 +20,3 @@ export interface TrackerEvents {
   /** A connection lost before any request: a TLS handshake that failed or stalled, a connection not accepted. */
   connectionFailed(reason: ConnectionFailure): void;
 }
-
-/** Sends every event to each of `sinks` (stats and metrics side by side). */
-export function fanOut(sinks: readonly TrackerEvents[]): TrackerEvents {
-  if (sinks.length === 1) return sinks[0]!;
-  return {
-    announced(t, ip) {
-      for (const s of sinks) s.announced(t, ip);
-    },
-    scraped(t, ip) {
-      for (const s of sinks) s.scraped(t, ip);
-    },
-    refused(t, code) {
-      for (const s of sinks) s.refused(t, code);
-    },
-    replied(t, bytes, saved, seconds) {
-      for (const s of sinks) s.replied(t, bytes, saved, seconds);
-    },
-    connectionFailed(reason) {
-      for (const s of sinks) s.connectionFailed(reason);
-    },
-  };
-}

@@ -18,11 +18,6 @@ const KEY = 20;
 export const FIELDS = ['downloaded', 'newest', 'chunkId', 'base', 'cap', 'nL', 'nS', 'cursorL', 'cursorS', 'minLast'] as const;
 export type Field = (typeof FIELDS)[number];
 
-/** What few torrents need (a peer-id index, IPv6 peers): kept apart, by slot. */
-export interface Extras<T> {
-  value: T;
-}
-
 class Shard<X> {
   mask: number;
   size = 0;
