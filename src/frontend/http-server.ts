@@ -80,7 +80,7 @@ export class HttpServers {
 
   /** A listener of `kind` on address:port (0: any); returns the bound port. */
   async listen(kind: ListenerKind, address: string, port: number, family: 4 | 6, handler: Handler): Promise<number> {
-    const { limits, events, logger, warnings } = this.ctx;
+    const { events, warnings } = this.ctx;
     const server = this.create(kind, handler);
     const bound = await listenTcp(server, kind, address, port, family === 6);
     // After listening, the only errors are accept failures: the listener keeps going. (EMFILE
@@ -89,8 +89,6 @@ export class HttpServers {
       events.connectionFailed('accept');
       warnings.warn({ code: err.code, listener: kind, err: err.message }, 'accept failed');
     });
-    void limits;
-    void logger;
     return bound;
   }
 

@@ -14,9 +14,11 @@ import type { PeerSet } from '../protocol/peers.js';
 import type { ScrapeFile } from '../protocol/types.js';
 import { LiveCounter } from './live-counter.js';
 import type { AnnounceOutcome, ExportedTorrent, SavedTorrent, Snapshottable, StoreAnnounce, StoreTotals, SwarmStore, SwarmSummary, SweepResult } from './store.js';
-import { familyArenas, NEVER, PeerTable, V4_RECORD, V6_RECORD } from './swarm.js';
+import { familyArena, NEVER, PeerTable, V4_RECORD, V6_RECORD } from './swarm.js';
 import { TableView, type TorrentExtras } from './table-view.js';
-import { TorrentTable } from './torrent-table.js';
+import { FIELDS, TorrentTable } from './torrent-table.js';
+
+const F_DOWNLOADED = FIELDS.indexOf('downloaded');
 import { PeerPicker } from './peer-picker.js';
 
 const TOP_SWARMS = 10;
@@ -33,8 +35,8 @@ export class MemoryStore implements SwarmStore, Snapshottable {
   private readonly torrents = new TorrentTable<TorrentExtras>();
   private readonly peerTtl: number;
   private readonly maxTorrents: number;
-  private readonly arena4 = familyArenas(V4_RECORD);
-  private readonly arena6 = familyArenas(V6_RECORD);
+  private readonly arena4 = familyArena(V4_RECORD);
+  private readonly arena6 = familyArena(V6_RECORD);
   /** The torrent being worked on (one at a time). */
   private readonly view = new TableView(this.arena4, this.torrents);
   private readonly picker = new PeerPicker();
@@ -63,7 +65,7 @@ export class MemoryStore implements SwarmStore, Snapshottable {
 
   /** Bytes held by peer records (arena chunks), for the benchmark. */
   get arenaBytes(): number {
-    return this.arena4.main.bytes + this.arena6.main.bytes;
+    return this.arena4.bytes + this.arena6.bytes;
   }
 
   /** Loads a torrent into the view, or creates it (empty); null when it does not exist and `create` is false. */
@@ -221,7 +223,7 @@ export class MemoryStore implements SwarmStore, Snapshottable {
       }
       at = next;
       const infoHash = this.torrents.key(handle);
-      const downloaded = this.torrents.get(handle, 0);
+      const downloaded = this.torrents.get(handle, F_DOWNLOADED);
       yield {
         infoHash,
         downloaded,

@@ -24,7 +24,9 @@ interface Range {
 export class PeerPicker {
   private addrs = new Uint8Array(18 * 64);
   private ids = new Uint8Array(PEER_ID_LENGTH * 64);
-  private readonly ranges: Range[] = [];
+  /** At most four ranges (2 families × 2 roles), reused: nothing allocated per announce. */
+  private readonly pool: Range[] = [];
+  private used = 0;
   private count = 0;
   private entrySize: 6 | 18 = 6;
   private self: PeerTable | null = null;
@@ -40,7 +42,7 @@ export class PeerPicker {
     this.selfPos = selfPos;
     this.entrySize = v6 ? 18 : 6;
     this.count = 0;
-    this.ranges.length = 0;
+    this.used = 0;
     const tables = v6 ? [swarm.v6, swarm] : [swarm];
     let total = 0;
     for (const t of tables) {
@@ -53,17 +55,18 @@ export class PeerPicker {
     this.ensure(want);
     // Shares in proportion to each range's size, then what rounding left, in order.
     let given = 0;
-    for (const r of this.ranges) {
+    for (let i = 0; i < this.used; i++) {
+      const r = this.pool[i]!;
       r.take = Math.floor((want * r.available) / total);
       given += r.take;
     }
-    for (const r of this.ranges) {
-      if (given === want) break;
+    for (let i = 0; i < this.used && given < want; i++) {
+      const r = this.pool[i]!;
       const more = Math.min(r.available - r.take, want - given);
       r.take += more;
       given += more;
     }
-    for (const r of this.ranges) if (r.take > 0) this.copy(r);
+    for (let i = 0; i < this.used; i++) if (this.pool[i]!.take > 0) this.copy(this.pool[i]!);
     return this.result();
   }
 
@@ -72,7 +75,13 @@ export class PeerPicker {
     if (size === 0) return 0;
     const containsSelf = table === this.self && table.isSeeder(this.selfPos) === seeders;
     const available = size - (containsSelf ? 1 : 0);
-    if (available > 0) this.ranges.push({ table, seeders, size, available, take: 0 });
+    if (available <= 0) return available;
+    const r = (this.pool[this.used++] ??= { table, seeders, size, available, take: 0 });
+    r.table = table;
+    r.seeders = seeders;
+    r.size = size;
+    r.available = available;
+    r.take = 0;
     return available;
   }
 

@@ -11,6 +11,7 @@
  */
 import { PEER_ID_LENGTH } from '../protocol/peers.js';
 import { RecordArena } from './arena.js';
+import { fnv20, fnv20At } from './fnv.js';
 
 
 /** Past this many peers a table keeps an index instead of scanning. */
@@ -25,29 +26,13 @@ export const NO_RECORDS = new Uint8Array(0);
 export const V4_RECORD = 6 + 20 + 4;
 export const V6_RECORD = 18 + 20 + 4;
 
-function hashString(id: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < PEER_ID_LENGTH; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
-
-function hashBytes(b: Uint8Array, at: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < PEER_ID_LENGTH; i++) h = Math.imul(h ^ b[at + i]!, 0x01000193);
-  return h >>> 0;
-}
-
-/** Where one family's records live: capacities 3, 6, 12, … (a unit of 3: a swarm of 5 wastes one record, not three). */
-export interface FamilyArenas {
-  main: RecordArena;
-}
-
-export function familyArenas(recordSize: number): FamilyArenas {
-  return { main: new RecordArena(recordSize, 3) };
+/** A family's arena: segments of 3, 6, 12, … places (a unit of 3: a swarm of 5 wastes one place, not three). */
+export function familyArena(recordSize: number): RecordArena {
+  return new RecordArena(recordSize, 3);
 }
 
 export class PeerTable {
-  readonly arenas: FamilyArenas;
+  readonly arena: RecordArena;
   /** 6 or 18. */
   readonly addrLen: number;
   chunk: Uint8Array;
@@ -65,8 +50,8 @@ export class PeerTable {
   index: Int32Array | null = null;
   tombstones = 0;
 
-  constructor(arenas: FamilyArenas, addrLen: number) {
-    this.arenas = arenas;
+  constructor(arena: RecordArena, addrLen: number) {
+    this.arena = arena;
     this.addrLen = addrLen;
     // No segment until the first peer.
     this.chunk = NO_RECORDS;
@@ -84,18 +69,26 @@ export class PeerTable {
    * peer id, then every last-announce time. A run of positions is then one
    * contiguous range of addresses, which a reply copies in one go.
    */
+  /** Byte offset of position `p` of field 0 (addresses), 1 (peer ids) or 2 (times) in a segment at `base` of `cap` places. */
+  private fieldAt(base: number, cap: number, field: 0 | 1 | 2, p: number): number {
+    const start = base * this.arena.recordSize;
+    if (field === 0) return start + p * this.addrLen;
+    if (field === 1) return start + cap * this.addrLen + p * PEER_ID_LENGTH;
+    return start + cap * (this.addrLen + PEER_ID_LENGTH) + p * 4;
+  }
+
   /** Byte offset of the address at position `p`. */
   addrAt(p: number): number {
-    return this.base * this.arenas.main.recordSize + p * this.addrLen;
+    return this.fieldAt(this.base, this.cap, 0, p);
   }
 
   /** Byte offset of the peer id at position `p`. */
   idAt(p: number): number {
-    return this.base * this.arenas.main.recordSize + this.cap * this.addrLen + p * PEER_ID_LENGTH;
+    return this.fieldAt(this.base, this.cap, 1, p);
   }
 
   private lastAt(p: number): number {
-    return this.base * this.arenas.main.recordSize + this.cap * (this.addrLen + PEER_ID_LENGTH) + p * 4;
+    return this.fieldAt(this.base, this.cap, 2, p);
   }
 
   last(p: number): number {
@@ -112,7 +105,7 @@ export class PeerTable {
   find(peerId: string): number {
     if (this.index !== null) {
       const mask = this.index.length - 1;
-      for (let i = hashString(peerId) & mask; ; i = (i + 1) & mask) {
+      for (let i = fnv20(peerId) & mask; ; i = (i + 1) & mask) {
         const e = this.index[i]!;
         if (e === EMPTY) return -1;
         if (e !== TOMBSTONE && this.idEquals(e - 1, peerId)) return e - 1;
@@ -221,19 +214,15 @@ export class PeerTable {
 
   /** Moves to a segment of at least `n` records (leechers to the front, seeders to the back). */
   private grow(n: number): void {
-    const seg = this.arenas.main.alloc(n);
+    const seg = this.arena.alloc(n);
     // Each field's leechers to the front and seeders to the back of the new segment.
-    const to = { chunk: seg.chunk, base: seg.base, cap: seg.cap };
-    const fields: [(t: { base: number; cap: number }, p: number) => number, number][] = [
-      [(t, p) => t.base * this.arenas.main.recordSize + p * this.addrLen, this.addrLen],
-      [(t, p) => t.base * this.arenas.main.recordSize + t.cap * this.addrLen + p * PEER_ID_LENGTH, PEER_ID_LENGTH],
-      [(t, p) => t.base * this.arenas.main.recordSize + t.cap * (this.addrLen + PEER_ID_LENGTH) + p * 4, 4],
-    ];
-    for (const [offset, size] of fields) {
-      const fromL = offset(this, 0);
-      to.chunk.set(this.chunk.subarray(fromL, fromL + this.nL * size), offset(to, 0));
-      const fromS = offset(this, this.cap - this.nS);
-      to.chunk.set(this.chunk.subarray(fromS, fromS + this.nS * size), offset(to, to.cap - this.nS));
+    const sizes = [this.addrLen, PEER_ID_LENGTH, 4];
+    for (const field of [0, 1, 2] as const) {
+      const size = sizes[field]!;
+      const fromL = this.fieldAt(this.base, this.cap, field, 0);
+      seg.chunk.set(this.chunk.subarray(fromL, fromL + this.nL * size), this.fieldAt(seg.base, seg.cap, field, 0));
+      const fromS = this.fieldAt(this.base, this.cap, field, this.cap - this.nS);
+      seg.chunk.set(this.chunk.subarray(fromS, fromS + this.nS * size), this.fieldAt(seg.base, seg.cap, field, seg.cap - this.nS));
     }
     this.releaseSegment();
     this.chunk = seg.chunk;
@@ -257,7 +246,7 @@ export class PeerTable {
   }
 
   private releaseSegment(): void {
-    if (this.cap > 0) this.arenas.main.release({ chunk: this.chunk, id: this.chunkId, base: this.base, cap: this.cap });
+    if (this.cap > 0) this.arena.release({ chunk: this.chunk, id: this.chunkId, base: this.base, cap: this.cap });
   }
 
   private rebuildIndex(): void {
@@ -272,7 +261,7 @@ export class PeerTable {
   private indexSet(p: number): void {
     const index = this.index!;
     const mask = index.length - 1;
-    let i = hashBytes(this.chunk, this.idAt(p)) & mask;
+    let i = fnv20At(this.chunk, this.idAt(p)) & mask;
     while (index[i] !== EMPTY && index[i] !== TOMBSTONE) i = (i + 1) & mask;
     if (index[i] === TOMBSTONE) this.tombstones--;
     index[i] = p + 1;
@@ -282,7 +271,7 @@ export class PeerTable {
   private indexReplace(p: number, value: number): void {
     const index = this.index!;
     const mask = index.length - 1;
-    for (let i = hashBytes(this.chunk, this.idAt(p)) & mask; ; i = (i + 1) & mask) {
+    for (let i = fnv20At(this.chunk, this.idAt(p)) & mask; ; i = (i + 1) & mask) {
       if (index[i] === p + 1) {
         index[i] = value;
         return;

@@ -2,7 +2,8 @@
  * A torrent's IPv4 table loaded from the torrent table's columns, and what
  * few torrents need besides (extras).
  */
-import { NO_RECORDS, PeerTable, type FamilyArenas } from './swarm.js';
+import type { RecordArena } from './arena.js';
+import { NO_RECORDS, PeerTable } from './swarm.js';
 import { FIELDS, type TorrentTable } from './torrent-table.js';
 
 const F_DOWNLOADED = FIELDS.indexOf('downloaded');
@@ -34,11 +35,11 @@ export class TableView extends PeerTable {
   downloaded = 0;
   newest = -1;
   v6: PeerTable | null = null;
-  /** The loaded torrent had extras (so saving without any must remove them). */
-  private hadExtras = false;
+  /** The loaded torrent's extras, updated in place on save (no object per announce). */
+  private extras: TorrentExtras | undefined = undefined;
 
-  constructor(arenas4: FamilyArenas, torrents: TorrentTable<TorrentExtras>) {
-    super(arenas4, 6);
+  constructor(arena4: RecordArena, torrents: TorrentTable<TorrentExtras>) {
+    super(arena4, 6);
     this.torrents = torrents;
   }
 
@@ -53,14 +54,14 @@ export class TableView extends PeerTable {
     this.chunkId = c[F_CHUNK]![slot]!;
     this.base = c[F_BASE]![slot]!;
     this.cap = c[F_CAP]![slot]!;
-    this.chunk = this.cap === 0 ? NO_RECORDS : this.arenas.main.chunkAt(this.chunkId);
+    this.chunk = this.cap === 0 ? NO_RECORDS : this.arena.chunkAt(this.chunkId);
     this.nL = c[F_NL]![slot]!;
     this.nS = c[F_NS]![slot]!;
     this.cursorL = c[F_CURSOR_L]![slot]!;
     this.cursorS = c[F_CURSOR_S]![slot]!;
     this.minLast = c[F_MIN_LAST]![slot]!;
     const x = t.extras(handle);
-    this.hadExtras = x !== undefined;
+    this.extras = x;
     this.index = x?.index ?? null;
     this.tombstones = x?.tombstones ?? 0;
     this.v6 = x?.v6 ?? null;
@@ -83,9 +84,19 @@ export class TableView extends PeerTable {
     c[F_CURSOR_L]![slot] = this.cursorL;
     c[F_CURSOR_S]![slot] = this.cursorS;
     c[F_MIN_LAST]![slot] = this.minLast;
-    // Most torrents have no extras: no Map operation for them.
-    if (this.index !== null || this.v6 !== null) t.setExtras(h, { index: this.index, tombstones: this.tombstones, v6: this.v6 });
-    else if (this.hadExtras) t.setExtras(h, undefined);
+    // Most torrents have no extras: no Map operation for them; those that do keep one object.
+    const x = this.extras;
+    if (this.index !== null || this.v6 !== null) {
+      if (x === undefined) t.setExtras(h, (this.extras = { index: this.index, tombstones: this.tombstones, v6: this.v6 }));
+      else {
+        x.index = this.index;
+        x.tombstones = this.tombstones;
+        x.v6 = this.v6;
+      }
+    } else if (x !== undefined) {
+      t.setExtras(h, undefined);
+      this.extras = undefined;
+    }
   }
 
   get seeders(): number {

@@ -9,6 +9,7 @@
  * info_hashes that all collide.
  */
 import { randomInt } from 'node:crypto';
+import { fnv20, fnv20At } from './fnv.js';
 
 const SHARDS = 64;
 const INITIAL_SLOTS = 64;
@@ -47,8 +48,7 @@ export class TorrentTable<X> {
   }
 
   private hash(key: string): number {
-    let h = this.seed ^ 0x811c9dc5;
-    for (let i = 0; i < KEY; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+    const h = fnv20(key, this.seed);
     return (h ^ (h >>> 15)) >>> 0;
   }
 
@@ -106,9 +106,7 @@ export class TorrentTable<X> {
   }
 
   private hashAt(s: Shard<X>, slot: number): number {
-    let h = this.seed ^ 0x811c9dc5;
-    const o = slot * KEY;
-    for (let i = 0; i < KEY; i++) h = Math.imul(h ^ s.keys[o + i]!, 0x01000193);
+    const h = fnv20At(s.keys, slot * KEY, this.seed);
     return (h ^ (h >>> 15)) >>> 0;
   }
 
