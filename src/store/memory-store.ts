@@ -131,9 +131,10 @@ export class MemoryStore implements SwarmStore, Snapshottable {
     return infoHashes.map((infoHash) => {
       const swarm = this.open(infoHash, false);
       if (swarm === null) return { infoHash, complete: 0, incomplete: 0, downloaded: 0 };
-      this.expire(swarm, now);
+      // A scrape only reads: the view is written back only when expiry changed the swarm.
+      const expired = this.expire(swarm, now);
       const file = { infoHash, complete: swarm.seeders, incomplete: swarm.leechers, downloaded: swarm.downloaded };
-      this.close(swarm);
+      if (expired > 0) this.close(swarm);
       return file;
     });
   }
@@ -183,10 +184,11 @@ export class MemoryStore implements SwarmStore, Snapshottable {
       const swarm = this.view.load(handle);
       work++;
       if (swarm.minLast <= cutoff || (swarm.v6 !== null && swarm.v6.minLast <= cutoff)) work += swarm.size;
-      removed += this.expire(swarm, now);
+      const expired = this.expire(swarm, now);
+      removed += expired;
       if (swarm.size > 0) this.considerTop(this.torrents.key(handle), swarm);
-      // A removal shifts a later torrent into this slot: visit the same slot again.
-      this.sweepCursor = this.close(swarm) ? handle : next;
+      // Written back only when expiry changed it; a removal shifts a later torrent into this slot: visit the same slot again.
+      this.sweepCursor = expired > 0 && this.close(swarm) ? handle : next;
     }
     return { removed, work, passDone };
   }
