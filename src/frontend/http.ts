@@ -75,7 +75,7 @@ export function createHttpHandler(ctx: HttpFrontendContext): (req: IncomingMessa
     const r = errorReply(err);
     events.refused(transport, r.code);
     if (r.internal) logger.error({ err, url: req.url?.slice(0, 512) }, 'internal error handling a request');
-    else warnings.warn({ remote: req.socket.remoteAddress, url: req.url?.slice(0, 512), code: r.code }, `bad request: ${r.text}`);
+    else if (!r.quiet) warnings.warn({ remote: req.socket.remoteAddress, url: req.url?.slice(0, 512), code: r.code }, `bad request: ${r.text}`);
     reply(req, res, encodeFailure(r.text), started);
   }
 

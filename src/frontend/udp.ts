@@ -57,7 +57,7 @@ export function attachUdpHandler(socket: Socket, ctx: UdpFrontendContext): void 
     const reply = errorReply(err);
     events.refused('udp', reply.code);
     if (reply.internal) logger.error({ err, remote: rinfo.address }, 'internal error handling a udp packet');
-    else warnings.warn({ remote: rinfo.address, code: reply.code }, `bad udp request: ${reply.text}`);
+    else if (!reply.quiet) warnings.warn({ remote: rinfo.address, code: reply.code }, `bad udp request: ${reply.text}`);
     if (transactionId === null) return;
     const packet = encodeErrorResponse(transactionId, reply.text);
     send(packet.length > requestSize ? packet.subarray(0, Math.max(8, requestSize)) : packet, rinfo, started);

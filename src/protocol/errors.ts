@@ -12,6 +12,8 @@ interface ErrorSpec {
   readonly text: string;
   /** A well-formed request the tracker will not serve (counted as a refusal), not a bad one. */
   readonly refusal?: true;
+  /** Logged where it arises (one line per outage), not per reply. */
+  readonly quiet?: true;
 }
 
 export const ERRORS = {
@@ -40,6 +42,7 @@ export const ERRORS = {
   full_scrape_disabled: { text: 'full scrape is disabled on this tracker', refusal: true },
   too_many_hashes: { text: 'too many info_hashes in one scrape' },
   internal_error: { text: 'internal tracker error' },
+  store_unavailable: { text: 'tracker storage is unavailable, try again later', quiet: true },
   // Replies, as the query tool decodes them.
   bad_bencode: { text: 'invalid bencode' },
   short_reply: { text: 'reply too short' },
@@ -73,13 +76,15 @@ export interface ErrorReply {
   /** Not the client's fault: log it in full, tell the client nothing more. */
   internal: boolean;
   refusal: boolean;
+  /** Already logged by whoever knows the cause (the store's outage line): frontends stay silent. */
+  quiet: boolean;
 }
 
 /** The reply policy every frontend uses. */
 export function errorReply(err: unknown): ErrorReply {
   if (isProtocolError(err)) {
     const spec: ErrorSpec = ERRORS[err.code];
-    return { code: err.code, text: err.message, internal: false, refusal: spec.refusal === true };
+    return { code: err.code, text: err.message, internal: false, refusal: spec.refusal === true, quiet: spec.quiet === true };
   }
-  return { code: 'internal_error', text: ERRORS.internal_error.text, internal: true, refusal: false };
+  return { code: 'internal_error', text: ERRORS.internal_error.text, internal: true, refusal: false, quiet: false };
 }

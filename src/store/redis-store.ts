@@ -1,0 +1,254 @@
+/**
+ * The swarm store on Redis 7 / Valkey (--store redis://…): several tracker
+ * processes and machines share it and act as one tracker. It keeps the store
+ * contract (store.ts) like the memory store; the key layout and the scripts
+ * are in redis-scripts.ts.
+ *
+ * One round trip per announce: a script records the peer, purges the
+ * swarm's expired peers (sorted by last announce, so nothing walks a whole
+ * swarm or the keyspace), updates the counts, picks up to numwant peers from
+ * a rotating position and counts a completion, atomically. Scrapes of several
+ * hashes are pipelined. Tracker-wide totals are batched (redis-pending.ts)
+ * and written every FLUSH_MS, and before any read of them. An abandoned
+ * swarm's keys expire by themselves (key TTL).
+ */
+import type { PeerSet } from '../protocol/peers.js';
+import type { ScrapeFile } from '../protocol/types.js';
+import type { Logger } from '../runtime/log.js';
+import { RedisLink, Script } from './redis-connection.js';
+import { LEECHER, PendingTotals, SEEDER } from './redis-pending.js';
+import { ADMIT_LUA, ANNOUNCE_LUA, DROP_DEAD_LUA, FLUSH_LUA, PRUNE_LIVE_LUA, SCRAPE_LUA, TOTALS_LUA } from './redis-scripts.js';
+import type { AnnounceOutcome, StoreAnnounce, StoreTotals, SwarmStore, SwarmSummary, SweepResult } from './store.js';
+
+const ANNOUNCE = new Script('wkAnnounce', 5, ANNOUNCE_LUA);
+const SCRAPE = new Script('wkScrape', 5, SCRAPE_LUA);
+const DROP_DEAD = new Script('wkDropDead', 5, DROP_DEAD_LUA);
+const FLUSH = new Script('wkFlush', 3, FLUSH_LUA);
+const TOTALS = new Script('wkTotals', 2, TOTALS_LUA);
+const PRUNE_LIVE = new Script('wkPruneLive', 1, PRUNE_LIVE_LUA);
+const ADMIT = new Script('wkAdmit', 1, ADMIT_LUA);
+
+/** How long tracker-wide changes wait before they are written (one script for all of them). */
+export const FLUSH_MS = 100;
+/** Swarm keys outlive their newest peer by this much, then Redis drops them itself. */
+const KEY_TTL_SLACK_S = 300;
+/** Swarms looked at, by last known size, to find the ten largest. */
+const TOP_CANDIDATES = 50;
+const TOP = 10;
+/** Hashes per pipelined batch of a full scrape. */
+const SCRAPE_BATCH = 1000;
+
+const EVENT_CODE = { started: 's', completed: 'c', stopped: 'x', none: 'n' } as const;
+
+export interface RedisStoreOptions {
+  url: string;
+  peerTtl: number;
+  maxTorrents: number;
+  logger: Logger;
+  /** Key prefix: several trackers on one Redis are one tracker when they share it (tests isolate with it). */
+  prefix?: string;
+  commandTimeoutMs?: number;
+  /** How long to wait for Redis at start before serving errors until it answers. */
+  connectWaitMs?: number;
+}
+
+function num(v: unknown): number {
+  return typeof v === 'number' ? v : Number(v);
+}
+
+function buf(v: unknown): Buffer {
+  return Buffer.isBuffer(v) ? v : Buffer.alloc(0);
+}
+
+export class RedisStore implements SwarmStore {
+  readonly link: RedisLink;
+  private readonly peerTtl: number;
+  private readonly maxTorrents: number;
+  private readonly prefix: string;
+  private readonly globalKeys: { live: string; t: string; z: string };
+  private readonly pending = new PendingTotals();
+  private flushing: Promise<void> | null = null;
+  private readonly timer: NodeJS.Timeout;
+  private top: SwarmSummary[] = [];
+
+  private constructor(link: RedisLink, options: RedisStoreOptions) {
+    this.link = link;
+    this.peerTtl = options.peerTtl;
+    this.maxTorrents = options.maxTorrents;
+    this.prefix = options.prefix ?? 'wk';
+    const tag = `${this.prefix}:{${this.prefix}}`;
+    this.globalKeys = { live: `${tag}:live`, t: `${tag}:t`, z: `${tag}:z` };
+    this.timer = setInterval(() => {
+      if (!this.pending.empty) this.flush().catch(() => undefined);
+    }, FLUSH_MS);
+    this.timer.unref();
+  }
+
+  /** Connects (waiting up to connectWaitMs, default 5 s) and returns the store; it serves errors until Redis answers. */
+  static async open(options: RedisStoreOptions): Promise<RedisStore> {
+    const link = new RedisLink({ url: options.url, logger: options.logger, ...(options.commandTimeoutMs !== undefined && { commandTimeoutMs: options.commandTimeoutMs }) });
+    link.define([ANNOUNCE, SCRAPE, DROP_DEAD, FLUSH, TOTALS, PRUNE_LIVE, ADMIT]);
+    await link.connect(options.connectWaitMs ?? 5000);
+    return new RedisStore(link, options);
+  }
+
+  private swarmKeys(infoHash: string): string[] {
+    const tag = `${this.prefix}:{${Buffer.from(infoHash, 'latin1').toString('hex')}}`;
+    return [`${tag}:i`, `${tag}:4s`, `${tag}:4l`, `${tag}:6s`, `${tag}:6l`];
+  }
+
+  announce(input: StoreAnnounce, now: number): Promise<AnnounceOutcome | null> {
+    return this.announceOnce(input, now, Number.isFinite(this.maxTorrents));
+  }
+
+  private async announceOnce(input: StoreAnnounce, now: number, admitCheck: boolean): Promise<AnnounceOutcome | null> {
+    const v6 = input.addr.length === 18;
+    const r = (await this.link.run(ANNOUNCE, this.swarmKeys(input.infoHash), [
+      now,
+      now - this.peerTtl,
+      Buffer.from(input.peerId, 'latin1'),
+      Buffer.from(input.addr, 'latin1'),
+      v6 ? '6' : '4',
+      input.seeder ? '1' : '0',
+      EVENT_CODE[input.event],
+      input.numwant,
+      input.peerIds === true ? '1' : '0',
+      this.peerTtl + KEY_TTL_SLACK_S,
+      admitCheck ? '1' : '0',
+    ])) as unknown[];
+    if (num(r[0]) === -1) {
+      // A torrent new to every tracker on this Redis: it takes a place under --max-torrents first.
+      if (!(await this.admit(input.infoHash, now))) return null;
+      return this.announceOnce(input, now, false);
+    }
+    const [status, complete, incomplete, downloaded, count] = [num(r[0]), num(r[1]), num(r[2]), num(r[3]), num(r[4])];
+    const prevRole = num(r[7]);
+    const newRole = num(r[9]);
+    if (prevRole === SEEDER || prevRole === LEECHER) this.pending.peer(prevRole, num(r[8]), -1);
+    if (newRole === SEEDER || newRole === LEECHER) this.pending.peer(newRole, now, 1);
+    if (status === 2) this.pending.emptied(input.infoHash, now);
+    else if (newRole > 0) this.pending.announced(input.infoHash, now, complete + incomplete);
+    else if (prevRole > 0) this.pending.resized(input.infoHash, complete + incomplete);
+    const peers: PeerSet = { count, entrySize: v6 ? 18 : 6, addrs: buf(r[5]), ids: buf(r[6]) };
+    return { complete, incomplete, downloaded, peers };
+  }
+
+  /** Writes what is pending now; runs one flush at a time (a second caller waits for a fresh one). */
+  flush(): Promise<void> {
+    if (this.flushing !== null) return this.flushing.then(() => this.flush());
+    if (this.pending.empty) return Promise.resolve();
+    const batch = this.pending.take();
+    const g = this.globalKeys;
+    this.flushing = this.link.run(FLUSH, [g.live, g.t, g.z], batch.args()).then(
+      () => {
+        this.flushing = null;
+      },
+      (err: unknown) => {
+        this.flushing = null;
+        // Nothing is lost: the batch goes back and is written when Redis answers again.
+        this.pending.restore(batch);
+        throw err;
+      },
+    );
+    return this.flushing;
+  }
+
+  private async admit(infoHash: string, now: number): Promise<boolean> {
+    const flushed = this.flush();
+    const ok = this.link.run(ADMIT, [this.globalKeys.t], [Buffer.from(infoHash, 'latin1'), now, now - this.peerTtl, this.maxTorrents]);
+    await flushed;
+    return num(await ok) === 1;
+  }
+
+  async scrape(infoHashes: readonly string[], now: number): Promise<ScrapeFile[]> {
+    const cutoff = now - this.peerTtl;
+    // Issued together: ioredis sends them as one pipeline.
+    const replies = await Promise.all(infoHashes.map((ih) => this.link.run(SCRAPE, this.swarmKeys(ih), [cutoff])));
+    return replies.map((r, i) => {
+      const [complete, incomplete, downloaded] = (r as unknown[]).map(num);
+      return { infoHash: infoHashes[i]!, complete: complete!, incomplete: incomplete!, downloaded: downloaded! };
+    });
+  }
+
+  async scrapeAll(now: number): Promise<ScrapeFile[]> {
+    await this.flush();
+    const members = (await this.link.call('zrangebyscore', [this.globalKeys.t, `(${now - this.peerTtl}`, '+inf'])) as Buffer[];
+    const files: ScrapeFile[] = [];
+    for (let i = 0; i < members.length; i += SCRAPE_BATCH) {
+      const batch = members.slice(i, i + SCRAPE_BATCH).map((m) => m.toString('latin1'));
+      for (const f of await this.scrape(batch, now)) if (f.complete + f.incomplete > 0) files.push(f);
+    }
+    return files;
+  }
+
+  async totals(now: number): Promise<StoreTotals> {
+    const g = this.globalKeys;
+    const flushed = this.flush();
+    const r = this.link.run(TOTALS, [g.live, g.t], [now - this.peerTtl]);
+    await flushed;
+    const [torrents, seeders, leechers] = ((await r) as unknown[]).map(num);
+    return { torrents: torrents!, peers: seeders! + leechers!, seeders: seeders!, leechers: leechers! };
+  }
+
+  /**
+   * Torrents whose newest announce is past the TTL: their keys are deleted
+   * (unless another tracker's announce, not yet flushed, made them live again)
+   * and they leave the index. A pass is done when fewer than `budget` remain.
+   */
+  async sweep(now: number, budget: number): Promise<SweepResult> {
+    const cutoff = now - this.peerTtl;
+    const g = this.globalKeys;
+    await this.flush();
+    const limit = Math.min(budget, 100_000);
+    const dead = (await this.link.call('zrangebyscore', [g.t, '-inf', cutoff, 'LIMIT', 0, limit])) as Buffer[];
+    const dropped = await Promise.all(dead.map((ih) => this.link.run(DROP_DEAD, this.swarmKeys(ih.toString('latin1')), [cutoff])));
+    dead.forEach((ih, i) => {
+      if (num(dropped[i]) === 1) this.pending.emptied(ih.toString('latin1'), cutoff);
+    });
+    await this.flush();
+    const passDone = dead.length < limit;
+    if (passDone) {
+      await this.link.run(PRUNE_LIVE, [g.live], [cutoff]);
+      await this.findTop(now);
+    }
+    return { removed: 0, work: dead.length, passDone };
+  }
+
+  /** The ten largest live swarms among the largest last reported. */
+  private async findTop(now: number): Promise<void> {
+    const candidates = ((await this.link.call('zrevrange', [this.globalKeys.z, 0, TOP_CANDIDATES - 1])) as Buffer[]).map((b) => b.toString('latin1'));
+    const files = await this.scrape(candidates, now);
+    const live: SwarmSummary[] = [];
+    for (const f of files) {
+      const peers = f.complete + f.incomplete;
+      if (peers === 0) this.pending.emptied(f.infoHash, now - this.peerTtl);
+      else {
+        this.pending.resized(f.infoHash, peers);
+        live.push({ ...f, peers });
+      }
+    }
+    live.sort((a, b) => b.peers - a.peers || (a.infoHash < b.infoHash ? -1 : 1));
+    this.top = live.slice(0, TOP);
+  }
+
+  topSwarms(): readonly SwarmSummary[] {
+    return this.top;
+  }
+
+  /** Deletes every key of this store's prefix (tests). */
+  async clear(): Promise<void> {
+    let cursor = '0';
+    do {
+      const [next, keys] = (await this.link.client.scan(cursor, 'MATCH', `${this.prefix}:*`, 'COUNT', 1000)) as [string, string[]];
+      if (keys.length > 0) await this.link.client.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  }
+
+  /** Writes what is pending and disconnects. */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush().catch(() => undefined);
+    await this.link.close();
+  }
+}
