@@ -1,8 +1,12 @@
 /** The wildkat-tracker command: flags (the seed's CLI contract) → startTracker. */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { ConfigError, DEFAULT_OPTIONS, type TrackerOptions } from '../runtime/config.js';
-import { ListenError, startTracker, type RunningTracker } from '../tracker/daemon.js';
-import { handleSignals } from '../tracker/signals.js';
+import cluster from 'node:cluster';
+import { ConfigError, DEFAULT_OPTIONS, resolveOptions, type TrackerOptions } from '../runtime/config.js';
+import { createLogger, type Logger } from '../runtime/log.js';
+import { startPrimary, WorkerStartError } from '../tracker/cluster.js';
+import { ListenError, startTracker } from '../tracker/daemon.js';
+import { handleSignals, type Stoppable } from '../tracker/signals.js';
+import { runWorker } from '../tracker/worker.js';
 import { VERSION } from '../runtime/version.js';
 
 const EXIT_USAGE = 2;
@@ -65,6 +69,8 @@ export function buildProgram(): Command {
     )
     .addOption(new Option('--state-file <path>', 'save swarms here on shutdown and every --state-interval seconds; load them on start'))
     .addOption(new Option('--state-interval <seconds>', 'seconds between state saves').argParser(integer).default(d.stateInterval))
+    .addOption(new Option('--store <url>', 'where swarms live: memory, or redis://[user:password@]host:port[/db] (rediss:// for TLS) shared by several trackers').default(d.store))
+    .addOption(new Option('--workers <n>', 'worker processes sharing the ports (needs --store redis://…)').argParser(integer).default(d.workers))
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`wildkat-tracker: ${text.replace(/^error: /, '')}`) });
 }
@@ -93,12 +99,19 @@ export async function main(argv: readonly string[]): Promise<void> {
     if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE);
     throw err;
   }
-  let tracker: RunningTracker;
+  const input = toOptions(program.opts<CliFlags>());
+  if (cluster.isWorker) {
+    await runWorker(input);
+    return;
+  }
+  let tracker: Stoppable & { logger: Logger };
   try {
-    tracker = await startTracker(toOptions(program.opts<CliFlags>()));
+    const options = resolveOptions(input);
+    tracker = options.workers > 1 ? await startPrimary(options, createLogger(options.verbose)) : await startTracker(options);
   } catch (err) {
     if (err instanceof ConfigError) fatal(err.message, EXIT_USAGE);
     if (err instanceof ListenError) fatal(err.message, 1);
+    if (err instanceof WorkerStartError) fatal(err.message, err.usage ? EXIT_USAGE : 1);
     throw err;
   }
   handleSignals(tracker, { on: (signal, fn) => process.on(signal, fn), exit: (code) => process.exit(code), logger: tracker.logger });

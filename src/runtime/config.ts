@@ -62,6 +62,10 @@ export interface TrackerOptions {
   stateFile: string | null;
   /** Seconds between state saves (also saved on SIGTERM/SIGINT). */
   stateInterval: number;
+  /** Where swarms live: `memory` (this process) or `redis://…` / `rediss://…` (shared by several trackers). */
+  store: string;
+  /** Worker processes sharing the ports (needs a shared store). */
+  workers: number;
 }
 
 export const DEFAULT_OPTIONS: Readonly<TrackerOptions> = {
@@ -91,6 +95,8 @@ export const DEFAULT_OPTIONS: Readonly<TrackerOptions> = {
   trustProxy: [],
   stateFile: null,
   stateInterval: 300,
+  store: 'memory',
+  workers: 1,
 };
 
 /** A bad option: `flag` names it as the operator typed it. */
@@ -129,6 +135,8 @@ const FLAGS: Record<keyof TrackerOptions, string> = {
   trustProxy: '--trust-proxy',
   stateFile: '--state-file',
   stateInterval: '--state-interval',
+  store: '--store',
+  workers: '--workers',
 };
 
 export function flagOf(key: keyof TrackerOptions): string {
@@ -187,7 +195,35 @@ export function resolveOptions(input: Partial<TrackerOptions>): TrackerOptions {
   checkInteger('maxConnections', o.maxConnections, 1, 1_000_000);
   checkInteger('stateInterval', o.stateInterval, 1, DAY);
   for (const cidr of o.trustProxy) parseCidr(cidr);
+  checkStore(o);
   return o;
+}
+
+/** True when swarms live in a store several processes share. */
+export function isSharedStore(store: string): boolean {
+  return store !== 'memory';
+}
+
+function checkStore(o: TrackerOptions): void {
+  if (o.store !== 'memory') {
+    let url: URL;
+    try {
+      url = new URL(o.store);
+    } catch {
+      throw new ConfigError('--store', `not "memory" or a redis:// URL: ${JSON.stringify(o.store)}`);
+    }
+    if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+      throw new ConfigError('--store', `"memory", redis://[user:password@]host:port[/db] or rediss://… (TLS), got ${url.protocol}//…`);
+    }
+    if (url.hostname === '') throw new ConfigError('--store', 'the Redis URL has no host: redis://host:port');
+    if (o.stateFile !== null) {
+      throw new ConfigError('--state-file', 'not used with --store redis://…: Redis keeps the swarms (turn on its own persistence, appendonly yes, to keep them across a Redis restart)');
+    }
+  }
+  checkInteger('workers', o.workers, 1, 256);
+  if (o.workers > 1 && !isSharedStore(o.store)) {
+    throw new ConfigError('--workers', `${o.workers} processes need one shared store: give --store redis://host:port as well (with the memory store each process would see only its own peers)`);
+  }
 }
 
 /** The host part of --domain (no port, IPv6 brackets kept). */

@@ -83,6 +83,12 @@ export interface PeriodFigures {
   families: { ipv4: ProtocolFigures; ipv6: ProtocolFigures };
 }
 
+export interface UniqueRegisters {
+  today: string;
+  yesterday: string;
+  all_time: string;
+}
+
 export interface ActivityFigures {
   periods: { today: PeriodFigures; yesterday: PeriodFigures; all_time: PeriodFigures };
   hourly: { today_date: string; today: number[]; yesterday: number[] };
@@ -126,8 +132,8 @@ function figures(p: Period): PeriodFigures {
 
 export class StatsCollector implements TrackerEvents {
   private readonly clock: Clock;
-  /** Keyed hashing: an outsider cannot aim addresses at one register. */
-  private readonly seed = randomInt(0, 2 ** 31);
+  /** Keyed hashing: an outsider cannot aim addresses at one register. Workers of one tracker share it, so their counts merge. */
+  private readonly seed: number;
   private today: Period;
   private yesterday: Period;
   private readonly allTime = new Period(0);
@@ -137,8 +143,9 @@ export class StatsCollector implements TrackerEvents {
   private readonly minuteCounts = new Float64Array(MINUTES * SLOT);
   private readonly minuteOf = new Float64Array(MINUTES).fill(-1);
 
-  constructor(clock: Clock) {
+  constructor(clock: Clock, seed = randomInt(0, 2 ** 31)) {
     this.clock = clock;
+    this.seed = seed;
     const day = Math.floor(clock.now() / DAY);
     this.today = new Period(day);
     this.yesterday = new Period(day - 1);
@@ -220,6 +227,12 @@ export class StatsCollector implements TrackerEvents {
   replied(_transport: Transport, bytes: number, gzipSaved: number, _seconds: number): void {
     addResponse(this.periodsFor(this.clock.now()), bytes, gzipSaved);
     addResponse(this.allTime, bytes, gzipSaved);
+  }
+
+  /** The distinct-address counters of today, yesterday and all time, to merge across workers. */
+  uniqueRegisters(): UniqueRegisters {
+    this.periodsFor(this.clock.now());
+    return { today: this.today.uniqueIps.exportRegisters(), yesterday: this.yesterday.uniqueIps.exportRegisters(), all_time: this.allTime.uniqueIps.exportRegisters() };
   }
 
   /** Everything the stats page shows about activity, as of now. */

@@ -51,4 +51,16 @@ export class HyperLogLog {
   clear(): void {
     this.registers.fill(0);
   }
+
+  /** The registers, to merge with another process's counter (same seed). */
+  exportRegisters(): string {
+    return Buffer.from(this.registers).toString('base64');
+  }
+
+  /** Takes the larger of each register: the union of what both counted. */
+  mergeRegisters(base64: string): void {
+    const other = Buffer.from(base64, 'base64');
+    if (other.length !== M) return;
+    for (let i = 0; i < M; i++) if (other[i]! > this.registers[i]!) this.registers[i] = other[i]!;
+  }
 }

@@ -10,9 +10,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorCode } from '../protocol/errors.js';
 import type { Clock } from '../runtime/clock.js';
 import type { Logger } from '../runtime/log.js';
-import type { LoopDelayFigures } from '../runtime/loop-delay.js';
 import type { StoreTotals, SwarmStore, SwarmSummary } from '../store/store.js';
-import type { ActivityFigures, StatsCollector } from './collector.js';
+import type { ActivityFigures } from './collector.js';
+import type { ActivitySource } from './snapshot.js';
 
 export interface AnnounceUrls {
   udp: string | null;
@@ -44,7 +44,8 @@ export interface StatsJson extends ActivityFigures {
 }
 
 export interface StatsPageContext {
-  collector: StatsCollector;
+  /** This process's activity, or every worker's together. */
+  source: ActivitySource;
   store: SwarmStore;
   clock: Clock;
   logger: Logger;
@@ -53,8 +54,6 @@ export interface StatsPageContext {
   peerTtl: number;
   startedAt: number;
   announceUrls: AnnounceUrls;
-  /** Event-loop delay, recent and since start. */
-  loopDelay?: { figures(): LoopDelayFigures };
 }
 
 interface Asset {
@@ -99,8 +98,8 @@ function swarm(s: SwarmSummary): StatsJson['top_swarms'][number] {
 
 export async function buildStatsJson(ctx: StatsPageContext): Promise<StatsJson> {
   const now = ctx.clock.now();
-  const [live, top] = await Promise.all([ctx.store.totals(now), ctx.store.topSwarms()]);
-  const loop = ctx.loopDelay?.figures() ?? null;
+  const [live, top, snap] = await Promise.all([ctx.store.totals(now), ctx.store.topSwarms(), ctx.source.snapshot()]);
+  const loop = snap.loop;
   return {
     tracker: {
       id: ctx.trackerId,
@@ -113,11 +112,11 @@ export async function buildStatsJson(ctx: StatsPageContext): Promise<StatsJson> 
       event_loop_delay_max_ms: loop?.recentMaxMs ?? null,
       event_loop_delay_max_since_start_ms: loop?.maxSinceStartMs ?? null,
     },
-    connections: ctx.collector.connectionFigures(),
-    error_replies: ctx.collector.errorFigures(),
+    connections: snap.connections,
+    error_replies: snap.errors,
     live,
     announce_urls: ctx.announceUrls,
-    ...ctx.collector.activity(),
+    ...snap.activity,
     top_swarms: top.map(swarm),
   };
 }

@@ -21,7 +21,10 @@ import { VERSION } from '../runtime/version.js';
 import { TrackerService } from '../service/service.js';
 import { StatsCollector } from '../stats/collector.js';
 import { createStatsHandler, type AnnounceUrls } from '../stats/page-server.js';
+import { localSource, type ActivitySnapshot, type ActivitySource } from '../stats/snapshot.js';
 import { MemoryStore } from '../store/memory-store.js';
+import { RedisStore } from '../store/redis-store.js';
+import { redactUrl } from '../store/redis-connection.js';
 import { startPersistence } from '../store/persistence.js';
 import type { SwarmStore } from '../store/store.js';
 import { Sweeper } from '../store/sweeper.js';
@@ -39,6 +42,15 @@ export interface TrackerDeps {
   certWatchIntervalMs?: number;
   /** HTTP timeouts (tests shorten them). */
   http?: Partial<HttpLimits>;
+  /**
+   * What this process does: everything (`all`, one process), or, with
+   * --workers, a `worker` (tracker listeners only) or the primary's `stats`
+   * part (stats page and sweeper, activity from every worker via `source`).
+   */
+  role?: 'all' | 'worker' | 'stats';
+  source?: ActivitySource;
+  /** Seed of the distinct-address counters (workers share one, so their counts merge). */
+  statsSeed?: number;
 }
 
 export interface RunningTracker {
@@ -47,6 +59,8 @@ export interface RunningTracker {
   readonly store: SwarmStore;
   readonly stats: StatsCollector;
   readonly logger: Logger;
+  /** This process's activity (a worker hands it to the primary). */
+  snapshot(): ActivitySnapshot;
   /** The bound port of the first listener of a kind and family. */
   port(protocol: ListenerKind, family?: 4 | 6): number;
   /** One complete sweeper pass now (tests; the timer does it in slices). */
@@ -58,9 +72,19 @@ export interface RunningTracker {
   close(): Promise<void>;
 }
 
+/** A store the tracker opened, and how to let it go. */
+export interface OpenedStore {
+  store: SwarmStore;
+  close(): Promise<void>;
+}
+
 /** The one place the store is chosen from configuration. */
-export function createStore(options: TrackerOptions): SwarmStore {
-  return new MemoryStore({ peerTtl: options.peerTtl, maxTorrents: options.maxTorrents });
+export async function createStore(options: TrackerOptions, logger: Logger): Promise<OpenedStore> {
+  if (options.store === 'memory') {
+    return { store: new MemoryStore({ peerTtl: options.peerTtl, maxTorrents: options.maxTorrents }), close: () => Promise.resolve() };
+  }
+  const store = await RedisStore.open({ url: options.store, peerTtl: options.peerTtl, maxTorrents: options.maxTorrents, logger });
+  return { store, close: () => store.close() };
 }
 
 /** `:port` unless it is the scheme's default. */
@@ -74,12 +98,14 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? createLogger(options.verbose);
   const warnings = new RateLimitedWarnings(logger, clock);
-  const store = deps.store ?? createStore(options);
+  const opened: OpenedStore = deps.store !== undefined ? { store: deps.store, close: () => Promise.resolve() } : await createStore(options, logger);
+  const store = opened.store;
   const limits: HttpLimits = { ...HTTP_LIMITS, ...deps.http };
   const persistence = options.stateFile === null ? null : await startPersistence(options.stateFile, store, clock, logger, options.peerTtl, options.stateInterval);
   const clients = new ClientAddressResolver(options.trustProxy);
   const service = new TrackerService(store, options, clock);
-  const stats = new StatsCollector(clock);
+  const role = deps.role ?? 'all';
+  const stats = new StatsCollector(clock, deps.statsSeed);
   const connectionIds = new ConnectionIds(clock);
   const events = stats;
   const fdWatch = new FdWatch((open, limit) => {
@@ -100,8 +126,9 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
   const domain = domainHost(options.domain);
   // Filled in once every listener is bound (ephemeral ports are known then).
   const announceUrls: AnnounceUrls = { udp: null, https: null, http: null };
+  const local = localSource(stats, loopDelay);
   const statsHandler = createStatsHandler({
-    collector: stats,
+    source: deps.source ?? local,
     store,
     clock,
     logger,
@@ -110,7 +137,6 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
     peerTtl: options.peerTtl,
     startedAt,
     announceUrls,
-    loopDelay,
   });
 
   const closeAll = async (): Promise<void> => {
@@ -126,13 +152,15 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
   const firstPort = (kind: ListenerKind): number | null => listeners.find((l) => l.protocol === kind)?.port ?? null;
 
   try {
+    const tracking = role !== 'stats';
+    const paging = role !== 'worker';
     for (const { address, family } of bindAddresses(options)) {
-      if (options.httpsPort !== null) await serveTcp('https', options.httpsPort, address, family, trackerHandler('https'));
-      if (options.httpPort !== null) {
+      if (tracking && options.httpsPort !== null) await serveTcp('https', options.httpsPort, address, family, trackerHandler('https'));
+      if (tracking && options.httpPort !== null) {
         const handler = options.redirectHttp ? createRedirectHandler(`https://${options.domain}`) : trackerHandler('http');
         await serveTcp('http', options.httpPort, address, family, handler);
       }
-      if (options.udpPort !== null) {
+      if (tracking && options.udpPort !== null) {
         // Replies go to the IP literal a datagram came from: resolve it in place instead of
         // through dns.lookup, which defers every send by a tick.
         const socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6, lookup: literalLookup });
@@ -143,8 +171,8 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
         socket.on('error', (err: NodeJS.ErrnoException) => warnings.warn({ code: err.code, err: err.message }, 'udp socket error'));
         listeners.push({ protocol: 'udp', family, address, port });
       }
-      if (options.webHttpsPort !== null) await serveTcp('web-https', options.webHttpsPort, address, family, statsHandler);
-      if (options.webHttpPort !== null) {
+      if (paging && options.webHttpsPort !== null) await serveTcp('web-https', options.webHttpsPort, address, family, statsHandler);
+      if (paging && options.webHttpPort !== null) {
         const websPort = firstPort('web-https');
         const handler = options.webRedirectHttp && websPort !== null ? createRedirectHandler(`https://${domain}${portSuffix(websPort, 443)}`) : statsHandler;
         await serveTcp('web-http', options.webHttpPort, address, family, handler);
@@ -153,18 +181,26 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
   } catch (err) {
     await closeAll();
     await persistence?.stop(false);
+    await opened.close();
     throw err;
   }
-  const udpPort = firstPort('udp');
-  const httpPort = firstPort('http');
+  // The primary's stats part binds no tracker port: its workers listen on the configured ones.
+  const trackerPort = (kind: 'udp' | 'http' | 'https', configured: number | null): number | null => (role === 'stats' ? configured : firstPort(kind));
+  const udpPort = trackerPort('udp', options.udpPort);
+  const httpPort = trackerPort('http', options.httpPort);
   if (udpPort !== null) announceUrls.udp = `udp://${domain}:${udpPort}/announce`;
-  if (firstPort('https') !== null) announceUrls.https = `https://${options.domain}/announce`;
+  if (trackerPort('https', options.httpsPort) !== null) announceUrls.https = `https://${options.domain}/announce`;
   if (httpPort !== null && !options.redirectHttp) announceUrls.http = `http://${domain}${portSuffix(httpPort, 80)}/announce`;
-  for (const l of listeners) logger.info({ protocol: l.protocol, address: l.address, port: l.port }, 'listening');
+  // A worker's listeners are the primary's to report (once, not once per worker).
+  if (role !== 'worker') {
+    for (const l of listeners) logger.info({ protocol: l.protocol, address: l.address, port: l.port }, 'listening');
+    logger.info({ store: redactUrl(options.store) }, options.store === 'memory' ? 'swarms kept in this process' : 'swarms kept in redis, shared with every tracker using it');
+  }
   reloader?.watch(deps.certWatchIntervalMs ?? CERT_WATCH_INTERVAL_MS);
 
+  // Workers share one store: the primary sweeps it for all of them.
   const sweeper = new Sweeper({ store, clock, logger });
-  sweeper.start();
+  if (role !== 'worker') sweeper.start();
   fdWatch.start();
 
   return {
@@ -173,6 +209,7 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
     store,
     stats,
     logger,
+    snapshot: () => local.snapshot() as ActivitySnapshot,
     port(protocol, family = 4) {
       const l = listeners.find((x) => x.protocol === protocol && x.family === family);
       if (l === undefined) throw new Error(`no ${protocol} listener for IPv${family}`);
@@ -194,6 +231,7 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
       loopDelay.stop();
       await closeAll();
       await persistence?.stop();
+      await opened.close();
       logger.info({ cutRequests: http.cutRequests }, 'stopped');
     },
     async saveState() {
