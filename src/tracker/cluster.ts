@@ -8,7 +8,7 @@
  * whole group at once): the primary tells them what to do.
  */
 import cluster, { type Worker } from 'node:cluster';
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import type { ListenerInfo } from '../frontend/listen.js';
 import type { TrackerOptions } from '../runtime/config.js';
 import type { Logger } from '../runtime/log.js';
@@ -22,6 +22,7 @@ export type FromWorker =
   | { wk: 'stats'; id: number; snapshot: ActivitySnapshot };
 
 export const SEED_ENV = 'WILDKAT_STATS_SEED';
+export const SECRET_ENV = 'WILDKAT_CONNECTION_SECRET';
 /** How long the stats page waits for a worker's figures. */
 const STATS_WAIT_MS = 1000;
 /** A worker that dies sooner than this after its start counts as crashing. */
@@ -52,6 +53,8 @@ export interface PrimaryHandle {
 
 export async function startPrimary(options: TrackerOptions, logger: Logger): Promise<PrimaryHandle> {
   const seed = randomInt(0, 2 ** 31);
+  // One key for every worker's UDP connection ids: the datagrams of one client reach any of them.
+  const secret = randomBytes(8).toString('hex');
   const workers = new Set<Worker>();
   let stopping = false;
   let nextStatsId = 1;
@@ -59,7 +62,7 @@ export async function startPrimary(options: TrackerOptions, logger: Logger): Pro
   let restartDelay = 1000;
 
   const fork = (): Promise<ListenerInfo[]> => {
-    const worker = cluster.fork({ [SEED_ENV]: String(seed) });
+    const worker = cluster.fork({ [SEED_ENV]: String(seed), [SECRET_ENV]: secret });
     const startedAt = Date.now();
     workers.add(worker);
     return new Promise((resolve, reject) => {

@@ -51,6 +51,8 @@ export interface TrackerDeps {
   source?: ActivitySource;
   /** Seed of the distinct-address counters (workers share one, so their counts merge). */
   statsSeed?: number;
+  /** Key of the UDP connection ids (workers share one: a connect answered by one is valid at the others). */
+  connectionSecret?: Uint8Array;
 }
 
 export interface RunningTracker {
@@ -106,7 +108,7 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
   const service = new TrackerService(store, options, clock);
   const role = deps.role ?? 'all';
   const stats = new StatsCollector(clock, deps.statsSeed);
-  const connectionIds = new ConnectionIds(clock);
+  const connectionIds = new ConnectionIds(clock, deps.connectionSecret);
   const events = stats;
   const fdWatch = new FdWatch((open, limit) => {
     events.connectionFailed('accept');

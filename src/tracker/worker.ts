@@ -6,7 +6,7 @@
  * group, and the primary drains the workers itself.
  */
 import { ConfigError, type TrackerOptions } from '../runtime/config.js';
-import { SEED_ENV, type FromWorker, type ToWorker } from './cluster.js';
+import { SECRET_ENV, SEED_ENV, type FromWorker, type ToWorker } from './cluster.js';
 import { startTracker, type RunningTracker } from './daemon.js';
 
 function tell(m: FromWorker): void {
@@ -21,7 +21,12 @@ export async function runWorker(options: Partial<TrackerOptions>): Promise<void>
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => undefined);
   let tracker: RunningTracker;
   try {
-    tracker = await startTracker(options, { role: 'worker', statsSeed: Number(process.env[SEED_ENV] ?? 0) });
+    const secret = process.env[SECRET_ENV];
+    tracker = await startTracker(options, {
+      role: 'worker',
+      statsSeed: Number(process.env[SEED_ENV] ?? 0),
+      ...(secret !== undefined && { connectionSecret: Buffer.from(secret, 'hex') }),
+    });
   } catch (err) {
     tell({ wk: 'failed', message: err instanceof Error ? err.message : String(err), usage: err instanceof ConfigError });
     process.exitCode = 1;
@@ -48,5 +53,6 @@ export async function runWorker(options: Partial<TrackerOptions>): Promise<void>
   });
   // The primary is gone (killed): nobody will tell this worker to stop.
   process.on('disconnect', stop);
+  tracker.logger.info('worker ready');
   tell({ wk: 'ready', listeners: [...tracker.listeners] });
 }
