@@ -1,0 +1,116 @@
+/**
+ * One real-client transfer: a real client seeds a random file, another
+ * downloads it; the download must be byte-identical and a scrape must show
+ * the swarm (complete ≥ 2, downloaded ≥ 1). The seeder and the leecher may
+ * announce to different trackers (the same swarm through a shared store):
+ * each gets a .torrent of its own whose info dictionary, and so info_hash,
+ * is the same. Client settings and why they are needed: real-clients.ts.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decode } from '../../src/protocol/bencode.js';
+import { percentEncode } from '../../src/protocol/http.js';
+import { asDict, randomPort, trackerGet } from '../helpers.js';
+import type { ClientOptions, ClientRun } from './real-clients.js';
+
+const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+const inCi = process.env['CI'] !== undefined;
+const needed = ['mktorrent', 'aria2c', 'transmission-cli', 'qbittorrent-nox'];
+const missing = needed.filter((c) => !has(c));
+/** In CI the clients must be there (.ci/run installs them); elsewhere their absence skips. */
+export const clientsSkip = missing.length > 0 && !inCi ? `not installed: ${missing.join(', ')}` : false;
+export const hasLoopback6 = Object.values(networkInterfaces()).some((list) => list?.some((i) => i.family === 'IPv6' && i.address === '::1'));
+const TRANSFER_WAIT_MS = 90_000;
+export const TRANSFER_TIMEOUT_MS = TRANSFER_WAIT_MS + 60_000;
+const FILE_SIZE = 3 * 1024 * 1024;
+
+/** The info_hash of a .torrent file: SHA-1 of its bencoded `info` dictionary, as stored. */
+function infoHash(torrent: Buffer): string {
+  const start = torrent.indexOf('4:info') + 6;
+  // `info` is the last key mktorrent writes; the dict ends one byte before the outer `e`.
+  const info = torrent.subarray(start, torrent.length - 1);
+  assert.ok(asDict(decode(info)) instanceof Map);
+  return execFileSync('sha1sum', { input: info }).toString().slice(0, 40);
+}
+
+type Client = (o: ClientOptions) => ClientRun;
+
+export interface TransferCase {
+  name: string;
+  family: 4 | 6;
+  seeder: Client;
+  leecher: Client;
+}
+
+export interface TransferTrackers {
+  seederUrl: string;
+  leecherUrl: string;
+  /** An HTTP tracker port (on the case's loopback address) to scrape the swarm at. */
+  scrapePort: number;
+}
+
+export async function transfer(c: TransferCase, t: TransferTrackers): Promise<void> {
+  const host = c.family === 4 ? '127.0.0.1' : '::1';
+  const dir = mkdtempSync(join(tmpdir(), 'wildkat-e2e-'));
+  const clients: ClientRun[] = [];
+  try {
+    const seedDir = join(dir, 'seed');
+    const leechDir = join(dir, 'leech');
+    mkdirSync(seedDir);
+    mkdirSync(leechDir);
+    const data = randomBytes(FILE_SIZE);
+    writeFileSync(join(seedDir, 'payload.bin'), data);
+    const torrent = (name: string, url: string): string => {
+      const path = join(dir, `${name}.torrent`);
+      execFileSync('mktorrent', ['-p', '-a', url, '-l', '18', '-o', path, join(seedDir, 'payload.bin')], { stdio: 'ignore' });
+      return path;
+    };
+    const seedTorrent = torrent('seeder', t.seederUrl);
+    const leechTorrent = t.leecherUrl === t.seederUrl ? seedTorrent : torrent('leecher', t.leecherUrl);
+    const hash = infoHash(readFileSync(seedTorrent));
+    assert.equal(infoHash(readFileSync(leechTorrent)), hash, 'both .torrent files name one swarm');
+
+    const options = (seeding: boolean, name: string): ClientOptions => ({
+      torrent: seeding ? seedTorrent : leechTorrent,
+      dir: seeding ? seedDir : leechDir,
+      home: join(dir, `home-${name}`),
+      listenPort: randomPort(),
+      extraPort: randomPort(),
+      seeding,
+      family: c.family,
+    });
+    clients.push(c.seeder(options(true, 'seeder')));
+    // The seeder announces first (Transmission must be known before the other connects in).
+    await new Promise((r) => setTimeout(r, 3000));
+    clients.push(c.leecher(options(false, 'leecher')));
+
+    const target = join(leechDir, 'payload.bin');
+    const deadline = Date.now() + TRANSFER_WAIT_MS;
+    let done = false;
+    while (!done && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      done = existsSync(target) && statSync(target).size === FILE_SIZE && readFileSync(target).equals(data);
+      for (const cl of clients) assert.equal(cl.child.exitCode ?? cl.child.signalCode, null, `${cl.name} exited early:\n${cl.output()}`);
+    }
+    assert.ok(done, `no complete download within ${TRANSFER_WAIT_MS / 1000} s.\nseeder:\n${clients[0]!.output().slice(-3000)}\nleecher:\n${clients[1]!.output().slice(-3000)}`);
+
+    // Both now seed; the leecher has announced `completed`.
+    let files = new Map<string, unknown>();
+    const hashBytes = Buffer.from(hash, 'hex').toString('latin1');
+    const scrapeDeadline = Date.now() + 30_000;
+    for (;;) {
+      const reply = await trackerGet(t.scrapePort, `/scrape?info_hash=${percentEncode(hashBytes)}`, host);
+      files = asDict(asDict(reply.get('files')).get(hashBytes));
+      if ((files.get('complete') as number) >= 2 && (files.get('downloaded') as number) >= 1) break;
+      assert.ok(Date.now() < scrapeDeadline, `scrape never showed the swarm: ${JSON.stringify([...files])}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  } finally {
+    for (const cl of clients) cl.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
