@@ -8,6 +8,7 @@
  *   npm run bench                       # ours
  *   npm run bench -- --vs opentracker   # and Debian's opentracker, same load, same run: ratios
  *   npm run bench -- --duration 5 --settings 1000x50
+ *   npm run bench -- --store redis      # also on Redis (its own redis-server), 1 and 2 workers: ratios to memory
  *
  * The tracker is pinned to CPU 1 and the load to CPU 0 when taskset exists.
  * For figures to compare with other trackers use ../shared/bench/run.sh
@@ -32,6 +33,8 @@ const arg = (name: string, fallback: string): string => {
 const DURATION = Number(arg('--duration', '10'));
 const SETTINGS = arg('--settings', '1000x50,100000x5').split(',');
 const VS = arg('--vs', '');
+/** `--store redis`: the memory store against Redis with 1 and 2 workers, each with a redis-server of its own. */
+const STORE = arg('--store', 'memory');
 /** Rounds of every test against every tracker, interleaved. */
 const ROUNDS = Number(arg('--rounds', '3'));
 /** Torrents of 5 peers in the sweeper test (plus one swarm of 100,000): 200,000 is 1.1M expiring peers. */
@@ -103,6 +106,41 @@ interface Running {
   udpPort: number;
   httpPort: number;
   webPort: number;
+  /** The redis-server of a Redis tracker, and its port. */
+  redis?: { child: ChildProcess; port: number };
+}
+
+/** `used_memory` of a redis-server, bytes (redis-cli comes with Debian's redis-server). */
+function redisMemory(port: number): number {
+  const r = spawnSync('redis-cli', ['-p', String(port), 'info', 'memory'], { encoding: 'utf8', timeout: 5000 });
+  const m = /used_memory:(\d+)/.exec(r.stdout ?? '');
+  return m ? Number(m[1]) : NaN;
+}
+
+async function waitRedis(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).stdout?.trim() === 'PONG') return;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  throw new Error(`redis-server on port ${port} did not start`);
+}
+
+/** The tracker's processes (a --workers primary and its workers) and its redis-server, for CPU use. */
+function processTree(t: Running): number[] {
+  const children = spawnSync('pgrep', ['-P', String(t.child.pid)], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l !== '').map(Number);
+  return [t.child.pid!, ...children, ...(t.redis?.child.pid !== undefined ? [t.redis.child.pid] : [])];
+}
+
+function treeTicks(t: Running): number {
+  let n = 0;
+  for (const pid of processTree(t)) {
+    try {
+      n += cpuTicks(pid);
+    } catch {
+      // a process that is gone
+    }
+  }
+  return n;
 }
 
 let nextPort = 30000 + Math.floor(Math.random() * 2000);
@@ -112,8 +150,16 @@ function start(name: string, torrents: number, dir: string): Running {
   const [udpPort, httpPort, webPort] = [nextPort, nextPort + 1, nextPort + 2];
   nextPort += 3;
   let argv: string[];
+  let redis: Running['redis'];
+  const wildkat = [join(ROOT, 'bin/wildkat-tracker'), '--host', '127.0.0.1', '--udp-port', String(udpPort), '--http-port', String(httpPort), '--web-http-port', String(webPort), '--max-torrents', String(torrents * 2)];
   if (name === 'wildkat') {
-    argv = [join(ROOT, 'bin/wildkat-tracker'), '--host', '127.0.0.1', '--udp-port', String(udpPort), '--http-port', String(httpPort), '--web-http-port', String(webPort), '--max-torrents', String(torrents * 2)];
+    argv = wildkat;
+  } else if (name.startsWith('redis-')) {
+    // Redis on the tracker's core too: the same one-core budget as the memory store.
+    const port = nextPort++;
+    const [rcmd, rargs] = pin(1, ['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+    redis = { child: spawn(rcmd, rargs, { stdio: 'ignore' }), port };
+    argv = [...wildkat, '--store', `redis://127.0.0.1:${port}`, '--workers', name.slice('redis-'.length)];
   } else if (name === 'null') {
     argv = [process.execPath, '--import', 'tsx', join(ROOT, 'bench/null-tracker.ts'), String(udpPort), String(httpPort)];
   } else {
@@ -125,7 +171,7 @@ function start(name: string, torrents: number, dir: string): Running {
     argv = ['opentracker', '-i', '127.0.0.1', '-p', String(httpPort), '-P', String(udpPort), '-d', dir, '-w', whitelist];
   }
   const [cmd, cmdArgs] = pin(1, argv);
-  return { name, child: spawn(cmd, cmdArgs, { stdio: 'ignore', cwd: ROOT }), udpPort, httpPort, webPort };
+  return { name, child: spawn(cmd, cmdArgs, { stdio: 'ignore', cwd: ROOT }), udpPort, httpPort, webPort, ...(redis !== undefined && { redis }) };
 }
 
 const TESTS: [string, (t: Running, torrents: number, peers: number) => LoadResult][] = [
@@ -144,18 +190,21 @@ async function measure(names: readonly string[], setting: string, dir: string): 
   const running = names.map((n) => start(n, torrents, dir));
   const rows: Row[] = [];
   const run = (t: Running, round: number, test: string, f: () => LoadResult): void => {
-    const c0 = cpuTicks(t.child.pid!);
+    const c0 = treeTicks(t);
     const t0 = Date.now();
     const r = f();
-    const cpu = ((cpuTicks(t.child.pid!) - c0) / 100 / ((Date.now() - t0) / 1000)) * 100;
+    const cpu = ((treeTicks(t) - c0) / 100 / ((Date.now() - t0) / 1000)) * 100;
     rows.push({ tracker: t.name, setting, round, test, rate: r.rate, p50: r.p50_us, p99: r.p99_us, errors: `${r.errors}/${r.lost ?? 0}`, serverCpu: Math.round(cpu), rss: rssMiB(t.child.pid!), note: `client ${r.client_cpu_pct}%` });
   };
   try {
     for (const t of running) {
+      if (t.redis !== undefined) await waitRedis(t.redis.port);
       await waitUdp(t.udpPort);
       const idle = rssMiB(t.child.pid!);
+      const redisIdle = t.redis !== undefined ? redisMemory(t.redis.port) : 0;
       run(t, 0, 'udp_fill', () => load('udp', t.udpPort, 'fill', torrents, peers, 120));
       rows.at(-1)!.note += `; ${Math.round(((rssMiB(t.child.pid!) - idle) * 1048576) / (torrents * peers))} B/peer incl. torrents`;
+      if (t.redis !== undefined) rows.at(-1)!.note += `; redis ${Math.round((redisMemory(t.redis.port) - redisIdle) / (torrents * peers))} B/peer (used_memory)`;
     }
     for (let round = 1; round <= ROUNDS; round++) {
       for (const [test, f] of TESTS) for (const t of running) run(t, round, test, () => f(t, torrents, peers));
@@ -166,7 +215,10 @@ async function measure(names: readonly string[], setting: string, dir: string): 
       rows.filter((r) => r.tracker === 'wildkat').at(-1)!.note += `; event loop p99 ${stats.tracker.event_loop_delay_p99_ms} ms, max ${stats.tracker.event_loop_delay_max_ms} ms`;
     }
   } finally {
-    for (const t of running) t.child.kill('SIGTERM');
+    for (const t of running) {
+      t.child.kill('SIGTERM');
+      t.redis?.child.kill('SIGTERM');
+    }
   }
   return rows;
 }
@@ -227,7 +279,7 @@ if (args.includes('--sweeper-only')) {
   process.exit(0);
 }
 try {
-  const trackers = ['wildkat', ...VS.split(',').filter((v) => v !== '')];
+  const trackers = ['wildkat', ...(STORE === 'redis' ? ['redis-1', 'redis-2'] : []), ...VS.split(',').filter((v) => v !== '')];
   const rows: Row[] = [];
   for (const setting of SETTINGS) rows.push(...(await measure(trackers, setting, dir)));
   const header = ['tracker', 'setting', 'round', 'test', 'rate/s', 'p50 µs', 'p99 µs', 'err/lost', 'srv cpu%', 'rss MiB', 'notes'];
@@ -237,13 +289,15 @@ try {
   console.log(line(header));
   for (const row of table) console.log(line(row));
   for (const other of trackers.slice(1)) {
-    console.log(`\nwildkat / ${other}: median of the per-round ratios (rounds in brackets)`);
+    // A Redis build is the one measured against the memory store; another tracker is measured against ours.
+    const [top, bottom] = other.startsWith('redis-') ? [other, 'wildkat'] : ['wildkat', other];
+    console.log(`\n${top} / ${bottom}: median of the per-round ratios (rounds in brackets)`);
     for (const setting of SETTINGS) {
       for (const [test] of TESTS) {
         const ratios: number[] = [];
         for (let round = 1; round <= ROUNDS; round++) {
-          const ours = rows.find((r) => r.tracker === 'wildkat' && r.setting === setting && r.test === test && r.round === round);
-          const theirs = rows.find((r) => r.tracker === other && r.setting === setting && r.test === test && r.round === round);
+          const ours = rows.find((r) => r.tracker === top && r.setting === setting && r.test === test && r.round === round);
+          const theirs = rows.find((r) => r.tracker === bottom && r.setting === setting && r.test === test && r.round === round);
           // opentracker closes every HTTP connection: a keep-alive client mostly gets resets, no figure to compare.
           if (ours === undefined || theirs === undefined || theirs.rate === 0 || Number(theirs.errors.split('/')[0]) > theirs.rate) continue;
           ratios.push(ours.rate / theirs.rate);

@@ -4,8 +4,9 @@
  *
  * A swarm's keys all carry its hash tag `{<hex info_hash>}` (one Cluster
  * slot), in this order:
- *   1 `…:i`  hash: identity field `<family><peer id>` → `<s|l><compact addr>`,
- *            plus `dl` (downloaded) and `cur` (the rotating position)
+ *   1 `…:i`  hash: identity field `<family><peer id>` → `<s|l><last, 4 bytes><compact addr>`;
+ *            `n4s n4l n6s n6l` (peers in each sorted set), `dl` (downloaded),
+ *            `cur` (the rotating position), `pt` (the second of the last purge)
  *   2 `…:4s` 3 `…:4l` 4 `…:6s` 5 `…:6l`  sorted sets of seeders / leechers
  *            by family: member `<peer id><compact addr>`, score last announce
  * The tracker-wide keys share the tag `{wk}` (another slot; never touched by
@@ -14,47 +15,73 @@
  * peers, for the top swarms).
  */
 
-/** Seconds (tracker clock) are passed in: every tracker of one Redis shares its clock through NTP. */
+/**
+ * KEYS: a swarm's five keys. ARGV: now, cutoff (a peer last seen at or
+ * before it has expired), peer id, compact address, family (4|6), seeder
+ * (1|0), event (s c x n), numwant, (unused), key TTL, admit check (1|0).
+ * Seconds come from the tracker's clock: trackers sharing a Redis keep
+ * their clocks in step (NTP).
+ *
+ * Expired peers are purged at the first announce of each second (the cutoff
+ * moves only then), so most announces make four calls: HMGET, ZADD, HSET
+ * and one or two ZRANGEs. Returns {status (0; 2 emptied; -1 needs a place
+ * under maxTorrents), complete, incomplete, downloaded, wanted, IPv6
+ * members, IPv4 members, previous role (0 none, 1 seeder, 2 leecher),
+ * previous last announce, new role}: up to wanted + 1 raw members from the
+ * rotating position; the caller leaves the requester out.
+ */
 export const ANNOUNCE_LUA = `
 local now = tonumber(ARGV[1])
 local cutoff = tonumber(ARGV[2])
 local pid, addr, fam, ev = ARGV[3], ARGV[4], ARGV[5], ARGV[7]
 local I = KEYS[1]
-local FAM = {false, '4', '4', '6', '6'}
-local n = {0, 0, 0, 0, 0}
-local live = 0
--- Expired peers leave first: they are never counted or handed out.
-for k = 2, 5 do
-  local gone = redis.call('ZRANGEBYSCORE', KEYS[k], '-inf', cutoff)
-  if #gone > 0 then
-    for j = 1, #gone do redis.call('HDEL', I, FAM[k] .. string.sub(gone[j], 1, 20)) end
-    redis.call('ZREMRANGEBYSCORE', KEYS[k], '-inf', cutoff)
-  end
-  n[k] = redis.call('ZCARD', KEYS[k])
-  live = live + n[k]
-end
-if live == 0 then redis.call('DEL', I) end
-if ARGV[11] == '1' and live == 0 and ev ~= 'x' then return {-1} end
-local sk, lk = 2, 3
-if fam == '6' then sk, lk = 4, 5 end
 local idf = fam .. pid
-local member = pid .. addr
-local prevRole, prevLast, oldK, oldMember = 0, -1, 0, false
-if live > 0 then
-  local prev = redis.call('HGET', I, idf)
-  if prev then
-    if string.sub(prev, 1, 1) == 's' then oldK = sk else oldK = lk end
-    oldMember = pid .. string.sub(prev, 2)
-    local sc = redis.call('ZSCORE', KEYS[oldK], oldMember)
-    if sc then
-      prevLast = tonumber(sc)
-      if oldK == sk then prevRole = 1 else prevRole = 2 end
-    else
-      oldK = 0
+local h = redis.call('HMGET', I, 'pt', 'n4s', 'n4l', 'n6s', 'n6l', 'dl', 'cur', idf)
+local n = {0, tonumber(h[2]) or 0, tonumber(h[3]) or 0, tonumber(h[4]) or 0, tonumber(h[5]) or 0}
+local dl = tonumber(h[6]) or 0
+local cur = tonumber(h[7]) or 0
+local prev = h[8]
+local ttl = tonumber(ARGV[10])
+local refresh = false
+if not h[1] then
+  -- No swarm, or its hash expired: a sorted set left of it holds only expired peers.
+  redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+  n = {0, 0, 0, 0, 0}
+  prev = false
+  refresh = true
+elseif tonumber(h[1]) ~= now then
+  refresh = true
+  local FAM = {false, '4', '4', '6', '6'}
+  for k = 2, 5 do
+    if n[k] > 0 then
+      local gone = redis.call('ZRANGEBYSCORE', KEYS[k], '-inf', cutoff)
+      if #gone > 0 then
+        local fields = {}
+        for j = 1, #gone do fields[j] = FAM[k] .. string.sub(gone[j], 1, 20) end
+        for j = 1, #fields, 1000 do redis.call('HDEL', I, unpack(fields, j, math.min(j + 999, #fields))) end
+        redis.call('ZREMRANGEBYSCORE', KEYS[k], '-inf', cutoff)
+        n[k] = n[k] - #gone
+      end
     end
   end
 end
-local newRole = 0
+local live = n[2] + n[3] + n[4] + n[5]
+if ARGV[11] == '1' and live == 0 and ev ~= 'x' then return {-1} end
+local sk, lk = 2, 3
+if fam == '6' then sk, lk = 4, 5 end
+local member = pid .. addr
+local prevRole, prevLast, oldK, oldMember = 0, -1, 0, false
+if prev then
+  prevLast = struct.unpack('>I4', prev, 2)
+  -- Purged above if it had expired.
+  if prevLast > cutoff then
+    if string.sub(prev, 1, 1) == 's' then oldK, prevRole = sk, 1 else oldK, prevRole = lk, 2 end
+    oldMember = pid .. string.sub(prev, 6)
+  else
+    prevLast = -1
+  end
+end
+local newRole, newK = 0, 0
 if ev == 'x' then
   if oldK > 0 then
     redis.call('ZREM', KEYS[oldK], oldMember)
@@ -62,34 +89,27 @@ if ev == 'x' then
     n[oldK] = n[oldK] - 1
   end
 else
-  local seeder = ARGV[6] == '1'
-  local newK = lk
-  newRole = 2
-  if seeder then newK, newRole = sk, 1 end
+  newK, newRole = lk, 2
+  if ARGV[6] == '1' then newK, newRole = sk, 1 end
   if oldK > 0 and (oldK ~= newK or oldMember ~= member) then
     redis.call('ZREM', KEYS[oldK], oldMember)
     n[oldK] = n[oldK] - 1
     oldK = 0
   end
-  if oldK == 0 then n[newK] = n[newK] + 1 end
+  if oldK == 0 then
+    n[newK] = n[newK] + 1
+    if n[newK] == 1 then refresh = true end
+  end
   redis.call('ZADD', KEYS[newK], now, member)
-  if seeder then redis.call('HSET', I, idf, 's' .. addr) else redis.call('HSET', I, idf, 'l' .. addr) end
-  if ev == 'c' and prevRole ~= 1 then redis.call('HINCRBY', I, 'dl', 1) end
-  local ttl = tonumber(ARGV[10])
-  redis.call('EXPIRE', I, ttl)
-  redis.call('EXPIRE', KEYS[newK], ttl)
+  if ev == 'c' and prevRole ~= 1 then dl = dl + 1 end
 end
 local complete = n[2] + n[4]
 local incomplete = n[3] + n[5]
-local dl = tonumber(redis.call('HGET', I, 'dl') or '0')
 local status = 0
-if complete + incomplete == 0 then
-  redis.call('DEL', I)
-  status = 2
-end
-local addrs, ids, got = {}, {}, 0
+local blob6, blob4 = {}, {}
+local want = 0
 if newRole > 0 then
-  -- A seeder is handed only leechers; an IPv6 client both families (IPv4 mapped).
+  -- A seeder is handed only leechers; an IPv6 client both families.
   local segs
   if fam == '6' then
     if newRole == 2 then segs = {4, 5, 2, 3} else segs = {5, 3} end
@@ -100,29 +120,20 @@ if newRole > 0 then
   for _, k in ipairs(segs) do total = total + n[k] end
   local self = 0
   if newRole == 2 then self = 1 end
-  local want = math.min(tonumber(ARGV[8]), total - self)
+  want = math.min(tonumber(ARGV[8]), total - self)
   if want > 0 then
-    local cur = redis.call('HINCRBY', I, 'cur', want) - want
-    if cur > 1e15 then redis.call('HSET', I, 'cur', 0) end
     local pos = cur % total
+    cur = cur + want
+    if cur > 1e15 then cur = 0 end
     local left = math.min(want + self, total)
-    local withIds = ARGV[9] == '1'
-    local mapped = fam == '6'
-    while left > 0 and got < want do
+    while left > 0 do
       local o = 0
       for _, k in ipairs(segs) do
         if pos < o + n[k] then
           local a = pos - o
           local b = math.min(n[k] - 1, a + left - 1)
-          local ms = redis.call('ZRANGE', KEYS[k], a, b)
-          for j = 1, #ms do
-            local m = ms[j]
-            if m ~= member and got < want then
-              got = got + 1
-              if mapped and k < 4 then addrs[got] = '\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\255\\255' .. string.sub(m, 21) else addrs[got] = string.sub(m, 21) end
-              if withIds then ids[got] = string.sub(m, 1, 20) end
-            end
-          end
+          local ms = table.concat(redis.call('ZRANGE', KEYS[k], a, b))
+          if k >= 4 then blob6[#blob6 + 1] = ms else blob4[#blob4 + 1] = ms end
           left = left - (b - a + 1)
           pos = (pos + b - a + 1) % total
           break
@@ -131,17 +142,46 @@ if newRole > 0 then
       end
     end
   end
+  if want < 0 then want = 0 end
 end
-return {status, complete, incomplete, dl, got, table.concat(addrs), table.concat(ids), prevRole, prevLast, newRole}
+if complete + incomplete == 0 then
+  redis.call('DEL', I)
+  status = 2
+else
+  if newRole > 0 then
+    local role = 'l'
+    if newRole == 1 then role = 's' end
+    redis.call('HSET', I, idf, role .. struct.pack('>I4', now) .. addr, 'pt', now, 'n4s', n[2], 'n4l', n[3], 'n6s', n[4], 'n6l', n[5], 'dl', dl, 'cur', cur)
+  else
+    redis.call('HSET', I, 'pt', now, 'n4s', n[2], 'n4l', n[3], 'n6s', n[4], 'n6l', n[5])
+  end
+  -- Keys outlive their newest peer: refreshed at the first announce of each second, and when created.
+  if refresh then
+    redis.call('EXPIRE', I, ttl)
+    for k = 2, 5 do if n[k] > 0 then redis.call('EXPIRE', KEYS[k], ttl) end end
+  end
+end
+return {status, complete, incomplete, dl, want, table.concat(blob6), table.concat(blob4), prevRole, prevLast, newRole}
 `;
 
-/** KEYS: a swarm's five keys; ARGV: cutoff. Counts live peers only, writes nothing. */
+/**
+ * KEYS: a swarm's five keys; ARGV: now, cutoff. Counts live peers only,
+ * writes nothing: the stored counts when this second's purge has run, else
+ * the sorted sets counted from the cutoff.
+ */
 export const SCRAPE_LUA = `
-local c = '(' .. ARGV[1]
-local s = redis.call('ZCOUNT', KEYS[2], c, '+inf') + redis.call('ZCOUNT', KEYS[4], c, '+inf')
-local l = redis.call('ZCOUNT', KEYS[3], c, '+inf') + redis.call('ZCOUNT', KEYS[5], c, '+inf')
+local h = redis.call('HMGET', KEYS[1], 'pt', 'n4s', 'n4l', 'n6s', 'n6l', 'dl')
+if not h[1] then return {0, 0, 0} end
+local n = {0, tonumber(h[2]) or 0, tonumber(h[3]) or 0, tonumber(h[4]) or 0, tonumber(h[5]) or 0}
+if tonumber(h[1]) ~= tonumber(ARGV[1]) then
+  local c = '(' .. ARGV[2]
+  for k = 2, 5 do
+    if n[k] > 0 then n[k] = redis.call('ZCOUNT', KEYS[k], c, '+inf') end
+  end
+end
+local s, l = n[2] + n[4], n[3] + n[5]
 local d = 0
-if s + l > 0 then d = tonumber(redis.call('HGET', KEYS[1], 'dl') or '0') end
+if s + l > 0 then d = tonumber(h[6]) or 0 end
 return {s, l, d}
 `;
 

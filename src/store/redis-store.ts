@@ -12,7 +12,7 @@
  * and written every FLUSH_MS, and before any read of them. An abandoned
  * swarm's keys expire by themselves (key TTL).
  */
-import type { PeerSet } from '../protocol/peers.js';
+import { EMPTY_PEERS, PEER_ID_LENGTH, type PeerSet } from '../protocol/peers.js';
 import type { ScrapeFile } from '../protocol/types.js';
 import type { Logger } from '../runtime/log.js';
 import { RedisLink, Script } from './redis-connection.js';
@@ -37,6 +37,7 @@ const TOP_CANDIDATES = 50;
 const TOP = 10;
 /** Hashes per pipelined batch of a full scrape. */
 const SCRAPE_BATCH = 1000;
+const KEY_CACHE_SIZE = 50_000;
 
 const EVENT_CODE = { started: 's', completed: 'c', stopped: 'x', none: 'n' } as const;
 
@@ -50,6 +51,38 @@ export interface RedisStoreOptions {
   commandTimeoutMs?: number;
   /** How long to wait for Redis at start before serving errors until it answers. */
   connectWaitMs?: number;
+}
+
+const MAPPED = Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff]);
+
+/**
+ * The reply's peers from the raw sorted-set members the script read (peer
+ * id + compact address; IPv6 ones first): up to `want` of them, the
+ * requester left out, in its compact form (IPv4 mapped for an IPv6 client).
+ */
+function peerSet(input: StoreAnnounce, v6: boolean, want: number, members6: Buffer, members4: Buffer): PeerSet {
+  const entrySize = v6 ? 18 : 6;
+  const addrs = Buffer.allocUnsafe(want * entrySize);
+  const withIds = input.peerIds === true;
+  const ids = withIds ? Buffer.allocUnsafe(want * PEER_ID_LENGTH) : Buffer.alloc(0);
+  const self = Buffer.from(input.peerId + input.addr, 'latin1');
+  let count = 0;
+  const take = (members: Buffer, size: number): void => {
+    for (let o = 0; o + size <= members.length && count < want; o += size) {
+      if (size === self.length && members.compare(self, 0, size, o, o + size) === 0) continue;
+      let at = count * entrySize;
+      if (v6 && size === PEER_ID_LENGTH + 6) {
+        MAPPED.copy(addrs, at);
+        at += 12;
+      }
+      members.copy(addrs, at, o + PEER_ID_LENGTH, o + size);
+      if (withIds) members.copy(ids, count * PEER_ID_LENGTH, o, o + PEER_ID_LENGTH);
+      count++;
+    }
+  };
+  take(members6, PEER_ID_LENGTH + 18);
+  take(members4, PEER_ID_LENGTH + 6);
+  return { count, entrySize, addrs, ids };
 }
 
 function num(v: unknown): number {
@@ -92,9 +125,17 @@ export class RedisStore implements SwarmStore {
     return new RedisStore(link, options);
   }
 
+  /** Recently used swarms' key names: building them (hex, five strings) costs more than the lookup. */
+  private readonly keyCache = new Map<string, string[]>();
+
   private swarmKeys(infoHash: string): string[] {
+    const cached = this.keyCache.get(infoHash);
+    if (cached !== undefined) return cached;
     const tag = `${this.prefix}:{${Buffer.from(infoHash, 'latin1').toString('hex')}}`;
-    return [`${tag}:i`, `${tag}:4s`, `${tag}:4l`, `${tag}:6s`, `${tag}:6l`];
+    const keys = [`${tag}:i`, `${tag}:4s`, `${tag}:4l`, `${tag}:6s`, `${tag}:6l`];
+    if (this.keyCache.size >= KEY_CACHE_SIZE) this.keyCache.clear();
+    this.keyCache.set(infoHash, keys);
+    return keys;
   }
 
   announce(input: StoreAnnounce, now: number): Promise<AnnounceOutcome | null> {
@@ -121,7 +162,7 @@ export class RedisStore implements SwarmStore {
       if (!(await this.admit(input.infoHash, now))) return null;
       return this.announceOnce(input, now, false);
     }
-    const [status, complete, incomplete, downloaded, count] = [num(r[0]), num(r[1]), num(r[2]), num(r[3]), num(r[4])];
+    const [status, complete, incomplete, downloaded, want] = [num(r[0]), num(r[1]), num(r[2]), num(r[3]), num(r[4])];
     const prevRole = num(r[7]);
     const newRole = num(r[9]);
     if (prevRole === SEEDER || prevRole === LEECHER) this.pending.peer(prevRole, num(r[8]), -1);
@@ -129,7 +170,7 @@ export class RedisStore implements SwarmStore {
     if (status === 2) this.pending.emptied(input.infoHash, now);
     else if (newRole > 0) this.pending.announced(input.infoHash, now, complete + incomplete);
     else if (prevRole > 0) this.pending.resized(input.infoHash, complete + incomplete);
-    const peers: PeerSet = { count, entrySize: v6 ? 18 : 6, addrs: buf(r[5]), ids: buf(r[6]) };
+    const peers = want > 0 ? peerSet(input, v6, want, buf(r[5]), buf(r[6])) : EMPTY_PEERS;
     return { complete, incomplete, downloaded, peers };
   }
 
@@ -163,7 +204,7 @@ export class RedisStore implements SwarmStore {
   async scrape(infoHashes: readonly string[], now: number): Promise<ScrapeFile[]> {
     const cutoff = now - this.peerTtl;
     // Issued together: ioredis sends them as one pipeline.
-    const replies = await Promise.all(infoHashes.map((ih) => this.link.run(SCRAPE, this.swarmKeys(ih), [cutoff])));
+    const replies = await Promise.all(infoHashes.map((ih) => this.link.run(SCRAPE, this.swarmKeys(ih), [now, cutoff])));
     return replies.map((r, i) => {
       const [complete, incomplete, downloaded] = (r as unknown[]).map(num);
       return { infoHash: infoHashes[i]!, complete: complete!, incomplete: incomplete!, downloaded: downloaded! };
