@@ -27,8 +27,8 @@ function fatal(message: string, code: number): never {
 }
 
 /** What commander hands back: ports as typed (0 = disabled), host optional. */
-type CliFlags = Omit<TrackerOptions, PortKey | 'host' | 'cert' | 'key' | 'stateFile'> &
-  Record<PortKey, number | undefined> & { host?: string; cert?: string; key?: string; stateFile?: string };
+type CliFlags = Omit<TrackerOptions, PortKey | 'host' | 'cert' | 'key' | 'stateFile' | 'allowList' | 'denyList'> &
+  Record<PortKey, number | undefined> & { host?: string; cert?: string; key?: string; stateFile?: string; allowList?: string; denyList?: string };
 
 const PORT_KEYS = ['httpPort', 'udpPort', 'httpsPort', 'webHttpPort', 'webHttpsPort'] as const;
 type PortKey = (typeof PORT_KEYS)[number];
@@ -71,6 +71,9 @@ export function buildProgram(): Command {
     .addOption(new Option('--state-interval <seconds>', 'seconds between state saves').argParser(integer).default(d.stateInterval))
     .addOption(new Option('--store <url>', 'where swarms live: memory, or redis://[user:password@]host:port[/db] (rediss:// for TLS) shared by several trackers').default(d.store))
     .addOption(new Option('--workers <n>', 'worker processes sharing the ports (needs --store redis://…)').argParser(integer).default(d.workers))
+    .addOption(new Option('--allow-list <file>', 'track only the info hashes in this file (one per line; reloaded on SIGHUP and when it changes)'))
+    .addOption(new Option('--deny-list <file>', 'refuse the info hashes in this file (one per line; reloaded on SIGHUP and when it changes)'))
+    .addOption(new Option('--no-metrics', 'do not serve /metrics (Prometheus) on the stats page'))
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`wildkat-tracker: ${text.replace(/^error: /, '')}`) });
 }
@@ -83,6 +86,8 @@ function toOptions(flags: CliFlags): Partial<TrackerOptions> {
     cert: flags.cert ?? null,
     key: flags.key ?? null,
     stateFile: flags.stateFile ?? null,
+    allowList: flags.allowList ?? null,
+    denyList: flags.denyList ?? null,
   };
   for (const key of PORT_KEYS) {
     const port = flags[key];

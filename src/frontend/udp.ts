@@ -96,7 +96,7 @@ export function attachUdpHandler(socket: Socket, ctx: UdpFrontendContext): void 
         if (result instanceof Promise) result.then((r) => replyAnnounce(tx, r, ipBytes, rinfo, started), (err: unknown) => fail(err, rinfo, tx, msg.length, started));
         else replyAnnounce(tx, result, ipBytes, rinfo, started);
       } else {
-        const files = service.scrape(req.infoHashes, MAX_SCRAPE_HASHES_PER_PACKET);
+        const files = service.scrape(req.infoHashes, MAX_SCRAPE_HASHES_PER_PACKET, true);
         if (files instanceof Promise) files.then((f) => replyScrape(tx, f, ipBytes, rinfo, started), (err: unknown) => fail(err, rinfo, tx, msg.length, started));
         else replyScrape(tx, files, ipBytes, rinfo, started);
       }

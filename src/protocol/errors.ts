@@ -39,6 +39,9 @@ export const ERRORS = {
   unknown_action: { text: 'unknown action' },
   // The tracker's rules.
   torrent_limit: { text: 'this tracker is full: it takes no new torrents now', refusal: true },
+  // --allow-list (not on it) and --deny-list (on it): the client is told the same.
+  torrent_not_allowed: { text: 'torrent not allowed on this tracker', refusal: true },
+  torrent_denied: { text: 'torrent not allowed on this tracker', refusal: true },
   full_scrape_disabled: { text: 'full scrape is disabled on this tracker', refusal: true },
   too_many_hashes: { text: 'too many info_hashes in one scrape' },
   internal_error: { text: 'internal tracker error' },

@@ -66,6 +66,12 @@ export interface TrackerOptions {
   store: string;
   /** Worker processes sharing the ports (needs a shared store). */
   workers: number;
+  /** Only the info hashes in this file are tracked (null: any). */
+  allowList: string | null;
+  /** The info hashes in this file are refused (null: none). */
+  denyList: string | null;
+  /** Serve /metrics (Prometheus) on the stats page listeners. */
+  metrics: boolean;
 }
 
 export const DEFAULT_OPTIONS: Readonly<TrackerOptions> = {
@@ -97,6 +103,9 @@ export const DEFAULT_OPTIONS: Readonly<TrackerOptions> = {
   stateInterval: 300,
   store: 'memory',
   workers: 1,
+  allowList: null,
+  denyList: null,
+  metrics: true,
 };
 
 /** A bad option: `flag` names it as the operator typed it. */
@@ -137,6 +146,9 @@ const FLAGS: Record<keyof TrackerOptions, string> = {
   stateInterval: '--state-interval',
   store: '--store',
   workers: '--workers',
+  allowList: '--allow-list',
+  denyList: '--deny-list',
+  metrics: '--no-metrics',
 };
 
 export function flagOf(key: keyof TrackerOptions): string {
@@ -196,6 +208,9 @@ export function resolveOptions(input: Partial<TrackerOptions>): TrackerOptions {
   checkInteger('stateInterval', o.stateInterval, 1, DAY);
   for (const cidr of o.trustProxy) parseCidr(cidr);
   checkStore(o);
+  if (o.allowList !== null && o.denyList !== null) {
+    throw new ConfigError('--deny-list', 'give --allow-list or --deny-list, not both: with an allow list only its hashes are tracked anyway');
+  }
   return o;
 }
 

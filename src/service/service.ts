@@ -2,7 +2,7 @@
  * The tracker's rules, independent of transport: what an announce or a
  * scrape may ask, and what it gets. HTTP and UDP listeners both call this.
  */
-import { ProtocolError } from '../protocol/errors.js';
+import { ProtocolError, type ErrorCode } from '../protocol/errors.js';
 import { compactAddr } from '../protocol/peers.js';
 import type { AnnounceRequest, AnnounceResult, ScrapeFile } from '../protocol/types.js';
 import type { Clock } from '../runtime/clock.js';
@@ -23,15 +23,22 @@ export function whenReady<T, R>(value: MaybePromise<T>, then: (v: T) => R): Mayb
   return value instanceof Promise ? value.then(then) : then(value);
 }
 
+/** Which torrents are served (--allow-list / --deny-list): the list in force at each request. */
+export interface AccessPolicy {
+  readonly current: { refuses(infoHash: string): ErrorCode | null };
+}
+
 export class TrackerService {
   private readonly store: SwarmStore;
   private readonly options: ServiceOptions;
   private readonly clock: Clock;
+  private readonly access: AccessPolicy | null;
 
-  constructor(store: SwarmStore, options: ServiceOptions, clock: Clock) {
+  constructor(store: SwarmStore, options: ServiceOptions, clock: Clock, access: AccessPolicy | null = null) {
     this.store = store;
     this.options = options;
     this.clock = clock;
+    this.access = access;
   }
 
   /**
@@ -39,6 +46,10 @@ export class TrackerService {
    * the address the packet came from; client-claimed addresses are ignored).
    */
   announce(req: AnnounceRequest, ipBytes: string, peerIds = false): MaybePromise<AnnounceResult> {
+    if (this.access !== null) {
+      const refusal = this.access.current.refuses(req.infoHash);
+      if (refusal !== null) throw new ProtocolError(refusal);
+    }
     const numwant = req.event === 'stopped' ? 0 : Math.min(req.numwant ?? DEFAULT_NUMWANT, this.options.maxPeers);
     const outcome = this.store.announce(
       {
@@ -71,17 +82,29 @@ export class TrackerService {
   /**
    * Counts for the hashes asked, or for every torrent when none are asked and
    * full scrape is allowed. `limit` lowers the per-request cap (UDP packet size).
+   * A refused hash gets no entry; with `positional` (UDP, whose entries
+   * follow the request's order) it gets zeros instead.
    */
-  scrape(infoHashes: readonly string[], limit = Infinity): MaybePromise<ScrapeFile[]> {
+  scrape(infoHashes: readonly string[], limit = Infinity, positional = false): MaybePromise<ScrapeFile[]> {
+    const access = this.access?.current ?? null;
     if (infoHashes.length === 0) {
       if (!this.options.fullScrape) throw new ProtocolError('full_scrape_disabled');
-      return this.store.scrapeAll(this.clock.now());
+      const all = this.store.scrapeAll(this.clock.now());
+      return access === null ? all : whenReady(all, (files) => files.filter((f) => access.refuses(f.infoHash) === null));
     }
     const max = Math.min(this.options.maxScrapeHashes, limit);
     if (infoHashes.length > max) {
       throw new ProtocolError('too_many_hashes', `${infoHashes.length}, at most ${max}`);
     }
-    return this.store.scrape(infoHashes, this.clock.now());
+    if (access === null) return this.store.scrape(infoHashes, this.clock.now());
+    const served = infoHashes.filter((h) => access.refuses(h) === null);
+    if (served.length === infoHashes.length) return this.store.scrape(infoHashes, this.clock.now());
+    const files = served.length === 0 ? [] : this.store.scrape(served, this.clock.now());
+    if (!positional) return files;
+    return whenReady(files, (got) => {
+      const byHash = new Map(got.map((f) => [f.infoHash, f]));
+      return infoHashes.map((infoHash) => byHash.get(infoHash) ?? { infoHash, complete: 0, incomplete: 0, downloaded: 0 });
+    });
   }
 
   get minInterval(): number {

@@ -203,6 +203,37 @@ export class MemoryStore implements SwarmStore, Snapshottable {
     return this.top;
   }
 
+  dropTorrents(refuse: (infoHash: string) => boolean, now: number): number {
+    let dropped = 0;
+    for (let at = 0; ; ) {
+      const { handle, next } = this.torrents.scan(at);
+      if (handle < 0) break;
+      if (!refuse(this.torrents.key(handle))) {
+        at = next;
+        continue;
+      }
+      const swarm = this.view.load(handle);
+      for (const t of [swarm, swarm.v6]) {
+        if (t === null) continue;
+        for (let p = 0; p < t.nL; p++) this.livePeers.remove(t.last(p), now);
+        for (let p = t.cap - t.nS; p < t.cap; p++) {
+          this.livePeers.remove(t.last(p), now);
+          this.liveSeeders.remove(t.last(p), now);
+        }
+      }
+      if (swarm.newest >= 0) this.liveTorrents.remove(swarm.newest, now);
+      swarm.release();
+      swarm.v6?.release();
+      swarm.v6 = null;
+      this.torrents.remove(handle);
+      dropped++;
+      // Removal shifts a later torrent into this slot: look at the same slot again.
+      at = handle;
+    }
+    if (dropped > 0) this.top = this.top.filter((t) => !refuse(t.infoHash));
+    return dropped;
+  }
+
   /**
    * Every torrent, for the state file (the view is loaded when a torrent is
    * visited). The caller pauses between torrents while traffic goes on: if

@@ -196,6 +196,22 @@ return 1
 `;
 
 /**
+ * KEYS: a swarm's five keys. Deletes the swarm whatever it holds and returns
+ * {seeders' last announces, leechers' last announces} (for the totals).
+ */
+export const DROP_SWARM_LUA = `
+local s, l = {}, {}
+for k = 2, 5 do
+  local r = redis.call('ZRANGE', KEYS[k], 0, -1, 'WITHSCORES')
+  local into = l
+  if k == 2 or k == 4 then into = s end
+  for j = 2, #r, 2 do into[#into + 1] = tonumber(r[j]) end
+end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+return {s, l}
+`;
+
+/**
  * KEYS: live, t, z. ARGV: nb, nb × (field, delta), then triples
  * (info_hash, score, peers): peers > 0 records the torrent's newest announce
  * (never lowered) and size; peers = 0 removes it unless a newer announce

@@ -17,7 +17,7 @@ import type { ScrapeFile } from '../protocol/types.js';
 import type { Logger } from '../runtime/log.js';
 import { RedisLink, Script } from './redis-connection.js';
 import { LEECHER, PendingTotals, SEEDER } from './redis-pending.js';
-import { ADMIT_LUA, ANNOUNCE_LUA, DROP_DEAD_LUA, FLUSH_LUA, PRUNE_LIVE_LUA, SCRAPE_LUA, TOTALS_LUA } from './redis-scripts.js';
+import { ADMIT_LUA, ANNOUNCE_LUA, DROP_DEAD_LUA, DROP_SWARM_LUA, FLUSH_LUA, PRUNE_LIVE_LUA, SCRAPE_LUA, TOTALS_LUA } from './redis-scripts.js';
 import type { AnnounceOutcome, StoreAnnounce, StoreTotals, SwarmStore, SwarmSummary, SweepResult } from './store.js';
 
 const ANNOUNCE = new Script('wkAnnounce', 5, ANNOUNCE_LUA);
@@ -27,6 +27,7 @@ const FLUSH = new Script('wkFlush', 3, FLUSH_LUA);
 const TOTALS = new Script('wkTotals', 2, TOTALS_LUA);
 const PRUNE_LIVE = new Script('wkPruneLive', 1, PRUNE_LIVE_LUA);
 const ADMIT = new Script('wkAdmit', 1, ADMIT_LUA);
+const DROP_SWARM = new Script('wkDropSwarm', 5, DROP_SWARM_LUA);
 
 /** How long tracker-wide changes wait before they are written (one script for all of them). */
 export const FLUSH_MS = 100;
@@ -120,7 +121,7 @@ export class RedisStore implements SwarmStore {
   /** Connects (waiting up to connectWaitMs, default 5 s) and returns the store; it serves errors until Redis answers. */
   static async open(options: RedisStoreOptions): Promise<RedisStore> {
     const link = new RedisLink({ url: options.url, logger: options.logger, ...(options.commandTimeoutMs !== undefined && { commandTimeoutMs: options.commandTimeoutMs }) });
-    link.define([ANNOUNCE, SCRAPE, DROP_DEAD, FLUSH, TOTALS, PRUNE_LIVE, ADMIT]);
+    link.define([ANNOUNCE, SCRAPE, DROP_DEAD, FLUSH, TOTALS, PRUNE_LIVE, ADMIT, DROP_SWARM]);
     await link.connect(options.connectWaitMs ?? 5000);
     return new RedisStore(link, options);
   }
@@ -274,6 +275,35 @@ export class RedisStore implements SwarmStore {
 
   topSwarms(): readonly SwarmSummary[] {
     return this.top;
+  }
+
+  /** Walks the torrent index (ZSCAN, in steps), deleting each torrent `refuse` picks and its peers' share of the totals. */
+  async dropTorrents(refuse: (infoHash: string) => boolean, now: number): Promise<number> {
+    await this.flush();
+    const cutoff = now - this.peerTtl;
+    let dropped = 0;
+    let cursor = '0';
+    do {
+      const [next, items] = (await this.link.call('zscan', [this.globalKeys.t, cursor, 'COUNT', 1000])) as [Buffer, Buffer[]];
+      cursor = next.toString();
+      const picked: string[] = [];
+      for (let i = 0; i < items.length; i += 2) {
+        const ih = items[i]!.toString('latin1');
+        if (refuse(ih)) picked.push(ih);
+      }
+      const replies = await Promise.all(picked.map((ih) => this.link.run(DROP_SWARM, this.swarmKeys(ih), [])));
+      picked.forEach((ih, i) => {
+        const [seeders, leechers] = replies[i] as [unknown[], unknown[]];
+        for (const last of seeders) if (num(last) > cutoff) this.pending.peer(SEEDER, num(last), -1);
+        for (const last of leechers) if (num(last) > cutoff) this.pending.peer(LEECHER, num(last), -1);
+        // Whatever announce the index holds for it, the torrent is gone.
+        this.pending.emptied(ih, Number.MAX_SAFE_INTEGER);
+      });
+      dropped += picked.length;
+    } while (cursor !== '0');
+    await this.flush();
+    if (dropped > 0) this.top = this.top.filter((t) => !refuse(t.infoHash));
+    return dropped;
   }
 
   /** Deletes every key of this store's prefix (tests). */

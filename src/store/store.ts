@@ -32,6 +32,9 @@
  * 10. Totals count live torrents, peers, seeders and leechers exactly.
  * 11. topSwarms: the ten largest swarms as of the last complete sweep pass,
  *    largest first.
+ * 12. dropTorrents removes every torrent its predicate picks (an access list
+ *    reloaded to refuse them), at once: its peers leave every count and it
+ *    is scraped as unknown; it returns how many torrents it removed.
  * Every method may answer with a value or a promise (a shared store is
  * asynchronous); the memory store answers at once.
  */
@@ -93,6 +96,8 @@ export interface SwarmStore {
   totals(now: number): MaybePromise<StoreTotals>;
   /** The largest swarms as of the last complete sweeper pass, largest first. */
   topSwarms(): MaybePromise<readonly SwarmSummary[]>;
+  /** Removes every torrent `refuse` picks; returns how many. */
+  dropTorrents(refuse: (infoHash: string) => boolean, now: number): MaybePromise<number>;
 }
 
 /** A peer as saved: raw peer id and compact address (latin1), last announce (clock seconds), role. */

@@ -46,8 +46,8 @@ export class WorkerStartError extends Error {
 export interface PrimaryHandle {
   /** Drains every worker, then the stats part; resolves when all have stopped. */
   close(): Promise<void>;
-  /** SIGHUP: every worker and the stats page load the certificate again. */
-  reloadCertificates(): boolean;
+  /** SIGHUP: every worker and the stats page load the certificate and the access list again. */
+  reload(): void;
   readonly logger: Logger;
 }
 
@@ -148,9 +148,9 @@ export async function startPrimary(options: TrackerOptions, logger: Logger): Pro
       await Promise.all(all.map(exited));
       await stats.close();
     },
-    reloadCertificates() {
+    reload() {
       for (const w of workers) send(w, { wk: 'reload' });
-      return stats.reloadCertificates();
+      stats.reload();
     },
   };
 }

@@ -18,6 +18,8 @@ import { FdWatch } from '../runtime/fd-watch.js';
 import { createLogger, RateLimitedWarnings, type Logger } from '../runtime/log.js';
 import { LoopDelayMonitor } from '../runtime/loop-delay.js';
 import { VERSION } from '../runtime/version.js';
+import type { AccessList } from '../service/access-list.js';
+import { AccessListFile } from '../service/access-list-file.js';
 import { TrackerService } from '../service/service.js';
 import { StatsCollector } from '../stats/collector.js';
 import { createStatsHandler, type AnnounceUrls } from '../stats/page-server.js';
@@ -38,7 +40,7 @@ export interface TrackerDeps {
   clock?: Clock;
   logger?: Logger;
   store?: SwarmStore;
-  /** How often to look for a renewed certificate on disk. */
+  /** How often to look for a renewed certificate or a changed access list on disk. */
   certWatchIntervalMs?: number;
   /** HTTP timeouts (tests shorten them). */
   http?: Partial<HttpLimits>;
@@ -69,8 +71,12 @@ export interface RunningTracker {
   sweepAll(): Promise<number>;
   /** Writes the --state-file now. */
   saveState(): Promise<void>;
-  /** Loads --cert/--key again (SIGHUP); false when it failed or there is no TLS. */
+  /** Loads --cert/--key again; false when it failed or there is no TLS. */
   reloadCertificates(): boolean;
+  /** SIGHUP: the certificate and the access list, loaded again. */
+  reload(): void;
+  /** The access list in force (null: none). */
+  readonly access: AccessListFile | null;
   close(): Promise<void>;
 }
 
@@ -89,6 +95,12 @@ export async function createStore(options: TrackerOptions, logger: Logger): Prom
   return { store, close: () => store.close() };
 }
 
+/** Runs `then` on a store's answer, now or when its promise settles. */
+function whenSettled<T>(value: T | Promise<T>, then: (v: T) => void, failed: (err: unknown) => void): void {
+  if (value instanceof Promise) value.then(then, failed);
+  else then(value);
+}
+
 /** `:port` unless it is the scheme's default. */
 function portSuffix(port: number, defaultPort: number): string {
   return port === defaultPort ? '' : `:${port}`;
@@ -105,7 +117,16 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
   const limits: HttpLimits = { ...HTTP_LIMITS, ...deps.http };
   const persistence = options.stateFile === null ? null : await startPersistence(options.stateFile, store, clock, logger, options.peerTtl, options.stateInterval);
   const clients = new ClientAddressResolver(options.trustProxy);
-  const service = new TrackerService(store, options, clock);
+  const listPath = options.allowList ?? options.denyList;
+  let access: AccessListFile | null = null;
+  try {
+    access = listPath === null ? null : new AccessListFile(listPath, options.allowList !== null ? 'allow' : 'deny', logger);
+  } catch (err) {
+    await persistence?.stop(false);
+    await opened.close();
+    throw err;
+  }
+  const service = new TrackerService(store, options, clock, access);
   const role = deps.role ?? 'all';
   const stats = new StatsCollector(clock, deps.statsSeed);
   const connectionIds = new ConnectionIds(clock, deps.connectionSecret);
@@ -199,8 +220,29 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
     logger.info({ store: redactUrl(options.store) }, options.store === 'memory' ? 'swarms kept in this process' : 'swarms kept in redis, shared with every tracker using it');
   }
   reloader?.watch(deps.certWatchIntervalMs ?? CERT_WATCH_INTERVAL_MS);
+  if (access !== null) {
+    // Workers share a store: the primary drops the swarms a new list refuses, once for all of them.
+    const dropRefused = (list: AccessList, reason: string): void => {
+      if (role === 'worker') return;
+      void whenSettled(store.dropTorrents((h) => list.refuses(h) !== null, clock.now()), (dropped) => {
+        if (dropped > 0) logger.info({ dropped, reason }, 'swarms dropped: the access list refuses them');
+      }, (err) => logger.error({ err }, 'dropping refused swarms failed'));
+    };
+    access.onReload = (list) => dropRefused(list, 'access list reloaded');
+    // Swarms loaded from a state file may predate the list.
+    dropRefused(access.current, 'start');
+    access.watch(deps.certWatchIntervalMs ?? CERT_WATCH_INTERVAL_MS);
+  }
 
   // Workers share one store: the primary sweeps it for all of them.
+  const reloadCertificates = (): boolean => {
+    if (reloader === null) {
+      logger.info('reload requested: no TLS listener, nothing to reload');
+      return false;
+    }
+    return reloader.reload('reload requested');
+  };
+
   const sweeper = new Sweeper({ store, clock, logger });
   if (role !== 'worker') sweeper.start();
   fdWatch.start();
@@ -220,14 +262,14 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
     async sweepAll() {
       return (await store.sweep(clock.now(), Number.MAX_SAFE_INTEGER)).removed;
     },
-    reloadCertificates() {
-      if (reloader === null) {
-        logger.info('reload requested: no TLS listener, nothing to reload');
-        return false;
-      }
-      return reloader.reload('reload requested');
+    reloadCertificates,
+    access,
+    reload() {
+      reloadCertificates();
+      access?.reload('reload requested');
     },
     async close() {
+      access?.stop();
       sweeper.stop();
       fdWatch.stop();
       loopDelay.stop();

@@ -4,13 +4,14 @@
  * lose every peer announced since the last save), then exit 0. A second
  * SIGTERM/SIGINT is the operator insisting: exit at once, loudly; the state
  * file's atomic rename keeps the previous snapshot whole. SIGHUP reloads the
- * certificate.
+ * certificate and the access list.
  */
 import type { Logger } from '../runtime/log.js';
 
 export interface Stoppable {
   close(): Promise<void>;
-  reloadCertificates(): boolean;
+  /** SIGHUP: the certificate and the access list, loaded again. */
+  reload(): void;
 }
 
 export interface SignalDeps {
@@ -40,5 +41,5 @@ export function handleSignals(tracker: Stoppable, deps: SignalDeps): void {
   deps.on('SIGINT', () => stop('SIGINT'));
   deps.on('SIGTERM', () => stop('SIGTERM'));
   // acme.sh's --reloadcmd and systemd's ExecReload send SIGHUP: new certificate, same swarms.
-  deps.on('SIGHUP', () => void tracker.reloadCertificates());
+  deps.on('SIGHUP', () => tracker.reload());
 }

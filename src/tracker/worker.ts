@@ -48,7 +48,7 @@ export async function runWorker(options: Partial<TrackerOptions>): Promise<void>
   process.on('message', (m: unknown) => {
     if (!isToWorker(m)) return;
     if (m.wk === 'stats?') tell({ wk: 'stats', id: m.id, snapshot: tracker.snapshot() });
-    else if (m.wk === 'reload') tracker.reloadCertificates();
+    else if (m.wk === 'reload') tracker.reload();
     else if (m.wk === 'stop') stop();
   });
   // The primary is gone (killed): nobody will tell this worker to stop.

@@ -386,6 +386,22 @@ export function runStoreContract(
       assert.deepEqual(await s.topSwarms(), expected);
     });
 
+    // --- dropping torrents (an access list reloaded) ----------------------
+    it('dropTorrents removes the torrents picked, their peers from every count, at once', async (s) => {
+      for (let i = 0; i < 3; i++) await announce(s, req(i, { infoHash: A, seeder: i === 0, event: i === 0 ? 'completed' : 'started' }), T0);
+      for (let i = 0; i < 4; i++) await announce(s, req(i, { infoHash: B, seeder: i < 2 }), T0);
+      await announce(s, req(9, { infoHash: C, addr: v6(9) }), T0);
+      await s.sweep(T0, FULL);
+      assert.equal(await s.dropTorrents((h) => h === B || h === C, T0 + 1), 2);
+      assert.deepEqual(await s.totals(T0 + 1), { torrents: 1, peers: 3, seeders: 1, leechers: 2 });
+      assert.deepEqual(await s.scrape([A, B, C], T0 + 1), [file(A, 1, 2, 1), file(B, 0, 0, 0), file(C, 0, 0, 0)]);
+      assert.deepEqual(await s.scrapeAll(T0 + 1), [file(A, 1, 2, 1)]);
+      assert.deepEqual((await s.topSwarms()).map((t) => t.infoHash), [A], 'a dropped swarm leaves the top list');
+      assert.equal(await s.dropTorrents(() => false, T0 + 1), 0);
+      // B starts afresh if it comes back: nothing of the old swarm remains.
+      assert.deepEqual(counts(await announce(s, req(7, { infoHash: B }), T0 + 2)), [0, 1, 0]);
+    });
+
     it('topSwarms lists every swarm when there are fewer than 10', async (s) => {
       for (let i = 0; i < 3; i++) await announce(s, req(i, { infoHash: B, seeder: i === 0 }), T0);
       await announce(s, req(0, { infoHash: A }), T0);

@@ -13,9 +13,8 @@ function setup(): { fire(signal: NodeJS.Signals): void; exits: number[]; finishC
   const logs = new LogCapture();
   const tracker = {
     close: () => new Promise<void>((resolve) => (finish = resolve)),
-    reloadCertificates: () => {
+    reload: () => {
       reloads++;
-      return true;
     },
   };
   handleSignals(tracker, { on: (s, fn) => handlers.set(s, fn), exit: (code) => exits.push(code), logger: pino({ level: 'info' }, logs) });
@@ -48,7 +47,7 @@ test('a second SIGTERM or SIGINT exits 1 at once and says the previous snapshot 
   assert.match(String(line?.msg), /second signal: exiting now.*previous snapshot/);
 });
 
-test('SIGHUP reloads the certificate and does not stop', () => {
+test('SIGHUP reloads (certificate, access list) and does not stop', () => {
   const s = setup();
   s.fire('SIGHUP');
   assert.equal(s.reloads(), 1);

@@ -17,7 +17,7 @@ function fakeStore(time: { ms: number }, msPerUnit: () => number, backlog: { pee
   const unused = (): never => {
     throw new Error('not used');
   };
-  return { sweep, announce: unused, scrape: unused, scrapeAll: unused, totals: unused, topSwarms: unused };
+  return { sweep, announce: unused, scrape: unused, scrapeAll: unused, totals: unused, topSwarms: unused, dropTorrents: unused };
 }
 
 function drive(store: SwarmStore, time: { ms: number }): { sweeper: Sweeper; pauses: number[]; step(): void } {
