@@ -4,6 +4,7 @@
  * disk, as when acme.sh renews). A reload that fails keeps the old
  * certificate; connections already open are never touched.
  */
+import { X509Certificate } from 'node:crypto';
 import { readFileSync, unwatchFile, watchFile, type Stats } from 'node:fs';
 import { createSecureContext, type Server as TlsServer } from 'node:tls';
 import { ConfigError } from '../runtime/config.js';
@@ -12,6 +13,8 @@ import type { Logger } from '../runtime/log.js';
 export interface TlsMaterial {
   cert: Buffer;
   key: Buffer;
+  /** The certificate's not-after, Unix seconds (for the expiry metric). */
+  notAfter: number;
 }
 
 function readPem(flag: string, path: string): Buffer {
@@ -36,13 +39,15 @@ export function loadTlsMaterial(certPath: string, keyPath: string): TlsMaterial 
   } catch (err) {
     throw new ConfigError('--cert', `${certPath} and ${keyPath} do not make a usable pair: ${(err as Error).message}`);
   }
-  return { cert, key };
+  return { cert, key, notAfter: Math.floor(new Date(new X509Certificate(cert).validTo).getTime() / 1000) };
 }
 
 export class CertificateReloader {
   private readonly certPath: string;
   private readonly keyPath: string;
   private readonly servers: TlsServer[] = [];
+  /** Not-after of the certificate being served, Unix seconds (0: none loaded by a reload yet). */
+  notAfter = 0;
   private readonly logger: Logger;
   private watching = false;
   private debounce: NodeJS.Timeout | null = null;
@@ -78,6 +83,7 @@ export class CertificateReloader {
       return false;
     }
     for (const server of this.servers) server.setSecureContext({ cert: material.cert, key: material.key });
+    this.notAfter = material.notAfter;
     this.logger.info({ reason, cert: this.certPath }, 'certificate reloaded');
     return true;
   }

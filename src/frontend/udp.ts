@@ -83,6 +83,7 @@ export function attachUdpHandler(socket: Socket, ctx: UdpFrontendContext): void 
       const req = decodeRequest(msg);
       transactionId = req.transactionId;
       if (req.action === 'connect') {
+        events.connected('udp', ipBytes);
         send(encodeConnectResponse(req.transactionId, connectionIds.issue(ipBytes)), rinfo, started);
         return;
       }

@@ -1,6 +1,6 @@
 /**
  * What happened, as the frontends report it. The stats collector implements
- * this (and the metrics exporter will): frontends never import either, and a
+ * this, and the metrics read its counters: frontends never import either, and a
  * new consumer is one more implementation, not a change in every frontend.
  */
 import type { ErrorCode } from '../protocol/errors.js';
@@ -11,6 +11,8 @@ export type ConnectionFailure = 'tls_handshake' | 'accept';
 export interface TrackerEvents {
   /** An announce answered; `ipBytes` is the client's raw address (4 or 16 bytes, latin1). */
   announced(transport: Transport, ipBytes: string): void;
+  /** A BEP 15 connect answered. */
+  connected(transport: Transport, ipBytes: string): void;
   /** A scrape answered. */
   scraped(transport: Transport, ipBytes: string): void;
   /** A request answered with an error (a refusal or a bad request), by catalogue code. */

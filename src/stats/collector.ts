@@ -187,6 +187,7 @@ export class StatsCollector implements TrackerEvents {
     today.count(kind, p, f);
     all.count(kind, p, f);
     if (kind === ANNOUNCE) today.hourly[Math.floor((now % DAY) / 3600)]!++;
+    this.answered[(p * 2 + f) * 3 + kind]!++;
     this.minuteCounts[this.minuteSlot(now) + p * 2 + kind]!++;
   }
 
@@ -199,8 +200,34 @@ export class StatsCollector implements TrackerEvents {
   }
 
   private readonly connectionFailures: Record<ConnectionFailure, number> = { tls_handshake: 0, accept: 0 };
-  /** Error replies since start, by catalogue code. */
-  private readonly errorReplies = new Map<ErrorCode, number>();
+  /** Error replies since start, by transport and catalogue code. */
+  private readonly errorReplies = new Map<string, { transport: Transport; code: ErrorCode; count: number }>();
+  /** Answered requests since start: [transport][family][kind: announce, scrape, connect]. */
+  private readonly answered = new Float64Array(T * 2 * 3);
+  /** Told every reply's duration (the metrics' response-time histogram). */
+  onReplied: ((transport: Transport, seconds: number) => void) | null = null;
+
+  connected(transport: Transport, ipBytes: string): void {
+    this.answered[(TRANSPORT_INDEX[transport] * 2 + (ipBytes.length === 4 ? 0 : 1)) * 3 + 2]!++;
+  }
+
+  /** Answered requests since start by transport, family and kind (the metrics' request counter). */
+  answeredFigures(): { transport: Transport; family: 'ipv4' | 'ipv6'; kind: 'announce' | 'scrape' | 'connect'; count: number }[] {
+    const out: ReturnType<StatsCollector['answeredFigures']> = [];
+    TRANSPORTS.forEach((transport, p) => {
+      for (const [f, family] of (['ipv4', 'ipv6'] as const).entries()) {
+        for (const [k, kind] of (['announce', 'scrape', 'connect'] as const).entries()) {
+          out.push({ transport, family, kind, count: this.answered[(p * 2 + f) * 3 + k]! });
+        }
+      }
+    });
+    return out;
+  }
+
+  /** Error replies since start by transport and code. */
+  errorRepliesByTransport(): { transport: Transport; code: ErrorCode; count: number }[] {
+    return [...this.errorReplies.values()].map((e) => ({ ...e }));
+  }
 
   connectionFailed(reason: ConnectionFailure): void {
     this.connectionFailures[reason]++;
@@ -210,8 +237,11 @@ export class StatsCollector implements TrackerEvents {
     return { tls_handshake_failures: this.connectionFailures.tls_handshake, accept_errors: this.connectionFailures.accept };
   }
 
-  refused(_transport: Transport, code: ErrorCode): void {
-    this.errorReplies.set(code, (this.errorReplies.get(code) ?? 0) + 1);
+  refused(transport: Transport, code: ErrorCode): void {
+    const key = `${transport} ${code}`;
+    const entry = this.errorReplies.get(key);
+    if (entry === undefined) this.errorReplies.set(key, { transport, code, count: 1 });
+    else entry.count++;
     // An announce refused because the tracker holds --max-torrents torrents.
     if (code === 'torrent_limit') {
       this.periodsFor(this.clock.now()).refused++;
@@ -221,10 +251,13 @@ export class StatsCollector implements TrackerEvents {
 
   /** Error replies since start, by code. */
   errorFigures(): Partial<Record<ErrorCode, number>> {
-    return Object.fromEntries(this.errorReplies);
+    const out: Partial<Record<ErrorCode, number>> = {};
+    for (const e of this.errorReplies.values()) out[e.code] = (out[e.code] ?? 0) + e.count;
+    return out;
   }
 
-  replied(_transport: Transport, bytes: number, gzipSaved: number, _seconds: number): void {
+  replied(transport: Transport, bytes: number, gzipSaved: number, seconds: number): void {
+    this.onReplied?.(transport, seconds);
     addResponse(this.periodsFor(this.clock.now()), bytes, gzipSaved);
     addResponse(this.allTime, bytes, gzipSaved);
   }

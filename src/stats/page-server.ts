@@ -54,6 +54,8 @@ export interface StatsPageContext {
   peerTtl: number;
   startedAt: number;
   announceUrls: AnnounceUrls;
+  /** /metrics (null: --no-metrics). */
+  metrics: { render(): Promise<string>; contentType: string } | null;
 }
 
 interface Asset {
@@ -142,6 +144,17 @@ export function createStatsHandler(ctx: StatsPageContext): (req: IncomingMessage
         (err: unknown) => {
           ctx.logger.error({ err }, 'stats.json failed');
           send(res, 500, 'application/json; charset=utf-8', '{"error":"internal error"}', { 'Cache-Control': 'no-store' });
+        },
+      );
+      return;
+    }
+    if (path === '/metrics' && ctx.metrics !== null) {
+      const metrics = ctx.metrics;
+      metrics.render().then(
+        (text) => send(res, 200, metrics.contentType, text, { 'Cache-Control': 'no-store' }),
+        (err: unknown) => {
+          ctx.logger.error({ err }, 'metrics failed');
+          send(res, 500, 'text/plain; charset=utf-8', 'internal error\n', { 'Cache-Control': 'no-store' });
         },
       );
       return;

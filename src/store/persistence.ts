@@ -18,7 +18,15 @@ export interface Persistence {
 }
 
 /** Loads --state-file now, then saves it every `intervalS` seconds and on stop. */
-export async function startPersistence(path: string, store: SwarmStore, clock: Clock, logger: Logger, peerTtl: number, intervalS: number): Promise<Persistence> {
+export async function startPersistence(
+  path: string,
+  store: SwarmStore,
+  clock: Clock,
+  logger: Logger,
+  peerTtl: number,
+  intervalS: number,
+  onSaved?: (seconds: number) => void,
+): Promise<Persistence> {
   if (!isSnapshottable(store)) throw new ConfigError('--state-file', 'this store cannot be saved to a file');
   const folder = dirname(path);
   if (!existsSync(folder)) throw new ConfigError('--state-file', `the folder ${folder} does not exist (create it, or choose another path)`);
@@ -46,6 +54,7 @@ export async function startPersistence(path: string, store: SwarmStore, clock: C
       try {
         const r = await saveState(path, store, clock.now());
         logger.info({ stateFile: path, reason, torrents: r.torrents, bytes: r.bytes, ms: Date.now() - started }, 'state saved');
+        onSaved?.((Date.now() - started) / 1000);
       } catch (err) {
         logger.error({ stateFile: path, err: (err as Error).message }, 'state save failed; the previous snapshot is unchanged');
       }

@@ -26,6 +26,8 @@ export interface SweeperDeps {
   logger: Logger;
   /** Monotonic milliseconds (tests inject one). */
   monotonicMs?: () => number;
+  /** Told each slice's duration, ms (the metrics histogram). */
+  onSlice?: (ms: number) => void;
   /** Runs `fn` after `ms` (tests drive it by hand). */
   schedule?: (fn: () => void, ms: number) => { cancel(): void };
 }
@@ -105,6 +107,7 @@ export class Sweeper {
 
   private after(r: SweepResult, ms: number): void {
     this.lastSliceMs = ms;
+    this.deps.onSlice?.(ms);
     this.lastSliceWork = r.work;
     if (ms > this.worstSliceMs) this.worstSliceMs = ms;
     // A backlog of expired peers: come back soon rather than a second later.

@@ -23,6 +23,7 @@ import { AccessListFile } from '../service/access-list-file.js';
 import { TrackerService } from '../service/service.js';
 import { StatsCollector } from '../stats/collector.js';
 import { createStatsHandler, type AnnounceUrls } from '../stats/page-server.js';
+import { TrackerMetrics } from '../stats/metrics.js';
 import { localSource, type ActivitySnapshot, type ActivitySource } from '../stats/snapshot.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { RedisStore } from '../store/redis-store.js';
@@ -115,7 +116,12 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
   const opened: OpenedStore = deps.store !== undefined ? { store: deps.store, close: () => Promise.resolve() } : await createStore(options, logger);
   const store = opened.store;
   const limits: HttpLimits = { ...HTTP_LIMITS, ...deps.http };
-  const persistence = options.stateFile === null ? null : await startPersistence(options.stateFile, store, clock, logger, options.peerTtl, options.stateInterval);
+  // Filled in once the metrics exist (the state file is loaded before anything else starts).
+  let onSaved: ((seconds: number) => void) | undefined;
+  const persistence =
+    options.stateFile === null
+      ? null
+      : await startPersistence(options.stateFile, store, clock, logger, options.peerTtl, options.stateInterval, (seconds) => onSaved?.(seconds));
   const clients = new ClientAddressResolver(options.trustProxy);
   const listPath = options.allowList ?? options.denyList;
   let access: AccessListFile | null = null;
@@ -149,6 +155,18 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
   const domain = domainHost(options.domain);
   // Filled in once every listener is bound (ephemeral ports are known then).
   const announceUrls: AnnounceUrls = { udp: null, https: null, http: null };
+  const certificates = (): { listener: string; notAfter: number }[] => {
+    if (tls === null) return [];
+    const notAfter = reloader !== null && reloader.notAfter > 0 ? reloader.notAfter : tls.notAfter;
+    const out: { listener: string; notAfter: number }[] = [];
+    if (options.httpsPort !== null) out.push({ listener: 'https', notAfter });
+    if (options.webHttpsPort !== null) out.push({ listener: 'web-https', notAfter });
+    return out;
+  };
+  const metrics = options.metrics
+    ? new TrackerMetrics(role, { collector: stats, store, clock, loopDelay, certificates, access: access === null ? null : () => access!.status() })
+    : null;
+  onSaved = metrics === null ? undefined : (seconds) => metrics.observeStateSave(seconds);
   const local = localSource(stats, loopDelay);
   const statsHandler = createStatsHandler({
     source: deps.source ?? local,
@@ -160,6 +178,7 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
     peerTtl: options.peerTtl,
     startedAt,
     announceUrls,
+    metrics,
   });
 
   const closeAll = async (): Promise<void> => {
@@ -243,7 +262,7 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
     return reloader.reload('reload requested');
   };
 
-  const sweeper = new Sweeper({ store, clock, logger });
+  const sweeper = new Sweeper({ store, clock, logger, ...(metrics !== null && { onSlice: (ms: number) => metrics.observeSweepSlice(ms) }) });
   if (role !== 'worker') sweeper.start();
   fdWatch.start();
 

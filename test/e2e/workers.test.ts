@@ -80,6 +80,16 @@ describe('--workers 2 on Redis', { skip: redisSkip, concurrency: 1 }, () => {
     assert.equal(s.periods.all_time.protocols.udp.announces + s.periods.all_time.protocols.http.announces, requests + 1);
     assert.equal(s.periods.all_time.unique_ips, 1, 'one client address, counted once across workers');
     assert.equal(s.live.torrents, 1);
+    // /metrics on the primary: every worker's counters summed, the shared store's figures once.
+    const metrics = (await httpGet(t.webPort, '/metrics')).body.toString();
+    if (spawnSync('sh', ['-c', 'command -v promtool']).status === 0) {
+      const check = spawnSync('promtool', ['check', 'metrics'], { input: metrics, encoding: 'utf8' });
+      assert.equal(check.status, 0, check.stdout + check.stderr);
+    }
+    const series = (name: string): number => Number(/ ([0-9.e+-]+)$/.exec(metrics.split('\n').find((l) => l.startsWith(name))!)![1]);
+    assert.equal(series('wildkat_requests_total{transport="udp",family="ipv4",kind="announce"}') + series('wildkat_requests_total{transport="http",family="ipv4",kind="announce"}'), requests + 1);
+    assert.equal(series('wildkat_peers{role="leecher"}') + series('wildkat_peers{role="seeder"}'), 40, 'swarm figures once, not once per worker');
+    assert.equal(series('wildkat_replies_total{transport="udp",outcome="error",reason="bad_connection_id"}'), 1);
   });
 
   test('a worker that dies is replaced and service goes on', { timeout: 30_000 }, async () => {
