@@ -9,6 +9,8 @@
  *   npm run bench -- --vs opentracker   # and Debian's opentracker, same load, same run: ratios
  *   npm run bench -- --duration 5 --settings 1000x50
  *   npm run bench -- --store redis      # also on Redis (its own redis-server), 1 and 2 workers: ratios to memory
+ *   npm run bench -- --access-list 1000000   # also with an allow list of that many hashes: its per-announce cost,
+ *                                            # and the list's load time and memory
  *
  * The tracker is pinned to CPU 1 and the load to CPU 0 when taskset exists.
  * For figures to compare with other trackers use ../shared/bench/run.sh
@@ -19,6 +21,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AccessListFile } from '../src/service/access-list-file.js';
 import { MemoryStore } from '../src/store/memory-store.js';
 import { CHUNK, Sweeper } from '../src/store/sweeper.js';
 import { pino } from 'pino';
@@ -35,6 +38,8 @@ const SETTINGS = arg('--settings', '1000x50,100000x5').split(',');
 const VS = arg('--vs', '');
 /** `--store redis`: the memory store against Redis with 1 and 2 workers, each with a redis-server of its own. */
 const STORE = arg('--store', 'memory');
+/** `--access-list N`: one more tracker, with an allow list of N hashes (the pool's among them). */
+const ACCESS_LIST = Number(arg('--access-list', '0'));
 /** Rounds of every test against every tracker, interleaved. */
 const ROUNDS = Number(arg('--rounds', '3'));
 /** Torrents of 5 peers in the sweeper test (plus one swarm of 100,000): 200,000 is 1.1M expiring peers. */
@@ -145,6 +150,30 @@ function treeTicks(t: Running): number {
 
 let nextPort = 30000 + Math.floor(Math.random() * 2000);
 
+/** An allow list of `total` hashes: the pool's `torrents`, then made-up ones. Returns its path. */
+function writeAllowList(dir: string, torrents: number, total: number): string {
+  const path = join(dir, `allow-${torrents}-${total}.txt`);
+  const lines: string[] = [];
+  for (let i = 0; i < Math.max(total, torrents); i++) lines.push((i < torrents ? poolHash(i) : poolHash(10_000_000 + i)).toString('hex'));
+  writeFileSync(path, lines.join('\n') + '\n');
+  return path;
+}
+
+/** Loading an allow list of `total` hashes: time, and the heap and RSS it keeps. */
+function accessListCost(dir: string, total: number): string {
+  const path = writeAllowList(dir, 0, total);
+  global.gc?.();
+  const heap0 = process.memoryUsage().heapUsed;
+  const buffers0 = process.memoryUsage().arrayBuffers;
+  const t0 = performance.now();
+  const file = new AccessListFile(path, 'allow', pino({ level: 'silent' }));
+  const ms = performance.now() - t0;
+  global.gc?.();
+  const mem = process.memoryUsage();
+  const mib = (b: number): string => (b / 1048576).toFixed(1);
+  return `access list: ${file.current.size.toLocaleString('en-US')} hashes loaded in ${ms.toFixed(0)} ms; kept: table ${mib(file.current.bytes)} MiB, heap +${mib(mem.heapUsed - heap0)} MiB, array buffers +${mib(mem.arrayBuffers - buffers0)} MiB`;
+}
+
 /** Starts a tracker pinned to CPU 1: wildkat, null (bench/null-tracker.ts) or opentracker. */
 function start(name: string, torrents: number, dir: string): Running {
   const [udpPort, httpPort, webPort] = [nextPort, nextPort + 1, nextPort + 2];
@@ -154,6 +183,8 @@ function start(name: string, torrents: number, dir: string): Running {
   const wildkat = [join(ROOT, 'bin/wildkat-tracker'), '--host', '127.0.0.1', '--udp-port', String(udpPort), '--http-port', String(httpPort), '--web-http-port', String(webPort), '--max-torrents', String(torrents * 2)];
   if (name === 'wildkat') {
     argv = wildkat;
+  } else if (name === 'wildkat-acl') {
+    argv = [...wildkat, '--allow-list', writeAllowList(dir, torrents, ACCESS_LIST)];
   } else if (name.startsWith('redis-')) {
     // Redis on the tracker's core too: the same one-core budget as the memory store.
     const port = nextPort++;
@@ -274,12 +305,17 @@ function sweeperStall(): string {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'wildkat-bench-'));
+if (args.includes('--access-list-only')) {
+  console.log(accessListCost(dir, ACCESS_LIST || 1_000_000));
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
+}
 if (args.includes('--sweeper-only')) {
   console.log(sweeperStall());
   process.exit(0);
 }
 try {
-  const trackers = ['wildkat', ...(STORE === 'redis' ? ['redis-1', 'redis-2'] : []), ...VS.split(',').filter((v) => v !== '')];
+  const trackers = ['wildkat', ...(STORE === 'redis' ? ['redis-1', 'redis-2'] : []), ...(ACCESS_LIST > 0 ? ['wildkat-acl'] : []), ...VS.split(',').filter((v) => v !== '')];
   const rows: Row[] = [];
   for (const setting of SETTINGS) rows.push(...(await measure(trackers, setting, dir)));
   const header = ['tracker', 'setting', 'round', 'test', 'rate/s', 'p50 µs', 'p99 µs', 'err/lost', 'srv cpu%', 'rss MiB', 'notes'];
@@ -290,7 +326,7 @@ try {
   for (const row of table) console.log(line(row));
   for (const other of trackers.slice(1)) {
     // A Redis build is the one measured against the memory store; another tracker is measured against ours.
-    const [top, bottom] = other.startsWith('redis-') ? [other, 'wildkat'] : ['wildkat', other];
+    const [top, bottom] = other.startsWith('redis-') || other === 'wildkat-acl' ? [other, 'wildkat'] : ['wildkat', other];
     console.log(`\n${top} / ${bottom}: median of the per-round ratios (rounds in brackets)`);
     for (const setting of SETTINGS) {
       for (const [test] of TESTS) {
@@ -307,6 +343,7 @@ try {
       }
     }
   }
+  if (ACCESS_LIST > 0) console.log(`\n${accessListCost(dir, ACCESS_LIST)}`);
   console.log(`\n${sweeperStall()}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -113,8 +113,13 @@ export function parseAccessList(data: Uint8Array): ParsedList & { badLines: numb
     lineNo++;
     let a = start;
     let b = end;
-    const hash = data.indexOf(0x23, a); // '#': the rest of the line is a comment
-    if (hash >= 0 && hash < b) b = hash;
+    // '#': the rest of the line is a comment (searched within the line only: a whole-file search per line is quadratic).
+    for (let i = a; i < b; i++) {
+      if (data[i] === 0x23) {
+        b = i;
+        break;
+      }
+    }
     while (a < b && isSpace(data[a]!)) a++;
     while (b > a && isSpace(data[b - 1]!)) b--;
     if (b > a) {
