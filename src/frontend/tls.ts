@@ -5,9 +5,10 @@
  * certificate; connections already open are never touched.
  */
 import { X509Certificate } from 'node:crypto';
-import { readFileSync, unwatchFile, watchFile, type Stats } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createSecureContext, type Server as TlsServer } from 'node:tls';
 import { ConfigError } from '../runtime/config.js';
+import { FileWatch } from '../runtime/file-watch.js';
 import type { Logger } from '../runtime/log.js';
 
 export interface TlsMaterial {
@@ -49,23 +50,14 @@ export class CertificateReloader {
   /** Not-after of the certificate being served, Unix seconds (0: none loaded by a reload yet). */
   notAfter = 0;
   private readonly logger: Logger;
-  private watching = false;
-  private debounce: NodeJS.Timeout | null = null;
-  private readonly onChange = (curr: Stats, prev: Stats): void => {
-    if (curr.mtimeMs === prev.mtimeMs && curr.size === prev.size) return;
-    // acme.sh writes the certificate and the key one after the other: wait for both.
-    if (this.debounce) clearTimeout(this.debounce);
-    this.debounce = setTimeout(() => {
-      this.debounce = null;
-      this.reload('file changed');
-    }, 1000);
-    this.debounce.unref();
-  };
+  // acme.sh writes the certificate and the key one after the other: wait a second for both.
+  private readonly files: FileWatch;
 
   constructor(certPath: string, keyPath: string, logger: Logger) {
     this.certPath = certPath;
     this.keyPath = keyPath;
     this.logger = logger;
+    this.files = new FileWatch([certPath, keyPath], 1000, () => this.reload('file changed'));
   }
 
   /** Servers whose certificate this reloader keeps current. */
@@ -88,17 +80,12 @@ export class CertificateReloader {
     return true;
   }
 
-  /** Polls both files for changes (polling survives files being replaced, not just rewritten). */
+  /** Polls both files for changes. */
   watch(intervalMs: number): void {
-    this.watching = true;
-    watchFile(this.certPath, { interval: intervalMs, persistent: false }, this.onChange);
-    watchFile(this.keyPath, { interval: intervalMs, persistent: false }, this.onChange);
+    this.files.start(intervalMs);
   }
 
   stop(): void {
-    if (this.debounce) clearTimeout(this.debounce);
-    if (!this.watching) return;
-    unwatchFile(this.certPath, this.onChange);
-    unwatchFile(this.keyPath, this.onChange);
+    this.files.stop();
   }
 }

@@ -4,9 +4,10 @@
  * changes on disk. A reload that cannot read the file keeps the list in
  * force and says why; bad lines are logged with their numbers and skipped.
  */
-import { readFileSync, unwatchFile, watchFile, type Stats } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { ConfigError } from '../runtime/config.js';
+import { FileWatch } from '../runtime/file-watch.js';
 import type { Logger } from '../runtime/log.js';
 import { AccessList, parseAccessList, type AccessMode } from './access-list.js';
 
@@ -26,26 +27,15 @@ export class AccessListFile {
   private list: AccessList;
   private loadedAt = 0;
   private reloadFailures = 0;
-  private watching = false;
-  private debounce: NodeJS.Timeout | null = null;
+  private readonly file: FileWatch;
   /** Called after every successful reload with the new list (drops the swarms it refuses). */
   onReload: ((list: AccessList) => void) | null = null;
-
-  private readonly onChange = (curr: Stats, prev: Stats): void => {
-    if (curr.mtimeMs === prev.mtimeMs && curr.size === prev.size && curr.ino === prev.ino) return;
-    // An editor or a deploy may write the file in several steps: wait for it to settle.
-    if (this.debounce) clearTimeout(this.debounce);
-    this.debounce = setTimeout(() => {
-      this.debounce = null;
-      this.reload('file changed');
-    }, 500);
-    this.debounce.unref();
-  };
 
   constructor(path: string, mode: AccessMode, logger: Logger) {
     this.path = path;
     this.mode = mode;
     this.logger = logger;
+    this.file = new FileWatch([path], 500, () => this.reload('file changed'));
     try {
       this.list = this.read('start');
     } catch (err) {
@@ -91,14 +81,10 @@ export class AccessListFile {
   }
 
   watch(intervalMs: number): void {
-    if (this.watching) return;
-    this.watching = true;
-    watchFile(this.path, { interval: intervalMs, persistent: false }, this.onChange);
+    this.file.start(intervalMs);
   }
 
   stop(): void {
-    if (this.debounce) clearTimeout(this.debounce);
-    if (this.watching) unwatchFile(this.path, this.onChange);
-    this.watching = false;
+    this.file.stop();
   }
 }
