@@ -1,6 +1,7 @@
 /** Shared test helpers: a tracker on ephemeral ports, HTTP and UDP clients with bounded waits. */
 import { createSocket } from 'node:dgram';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { networkInterfaces } from 'node:os';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
@@ -15,6 +16,14 @@ import { ListenError, startTracker, type RunningTracker, type TrackerDeps } from
 import { decode, type BDict, type BValue } from '../src/protocol/bencode.js';
 
 export const WAIT_MS = 3000;
+
+/** Whether this machine has the IPv6 loopback address (some containers do not). */
+export const hasLoopback6 = Object.values(networkInterfaces()).some((list) => list?.some((i) => i.family === 'IPv6' && i.address === '::1'));
+
+/** Whether a program is on PATH. */
+export function hasCommand(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+}
 
 /** Log lines the tracker wrote, parsed. */
 export class LogCapture extends Writable {

@@ -2,13 +2,12 @@
  * A real redis-server for tests: its own instance on a free port, no
  * persistence, stopped by its PID. Debian's `redis-server` (.ci/run installs it).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createConnection } from 'node:net';
-import { randomPort } from './helpers.js';
+import { hasCommand, randomPort } from './helpers.js';
 
-const hasRedis = spawnSync('sh', ['-c', 'command -v redis-server']).status === 0;
 /** In CI redis-server must be there (.ci/run installs it); elsewhere its absence skips the Redis tests. */
-export const redisSkip = !hasRedis && process.env['CI'] === undefined ? 'redis-server not installed' : false;
+export const redisSkip = !hasCommand('redis-server') && process.env['CI'] === undefined ? 'redis-server not installed' : false;
 
 export interface TestRedis {
   readonly port: number;

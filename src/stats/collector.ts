@@ -20,6 +20,9 @@ const TRANSPORT_INDEX = Object.fromEntries(TRANSPORTS.map((t, i) => [t, i])) as 
 /** A minute's slot: [transport × (announce, scrape)]. */
 const SLOT = T * 2;
 
+/** Upper bounds of the response-time buckets, seconds: a UDP reply takes microseconds, an HTTPS one with gzip a few milliseconds. */
+export const RESPONSE_BUCKETS: readonly number[] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+
 const DAY = 86_400;
 const DAILY_BARS = 30;
 const MINUTES = 60;
@@ -204,8 +207,20 @@ export class StatsCollector implements TrackerEvents {
   private readonly errorReplies = new Map<string, { transport: Transport; code: ErrorCode; count: number }>();
   /** Answered requests since start: [transport][family][kind: announce, scrape, connect]. */
   private readonly answered = new Float64Array(T * 2 * 3);
-  /** Told every reply's duration (the metrics' response-time histogram). */
-  onReplied: ((transport: Transport, seconds: number) => void) | null = null;
+  /** Reply durations since start, per transport: counts per bucket of RESPONSE_BUCKETS (+ one past the last), their sum. */
+  private readonly responseCounts = new Float64Array(T * (RESPONSE_BUCKETS.length + 1));
+  private readonly responseSums = new Float64Array(T);
+
+  /** Reply durations per transport, cumulative per bucket as Prometheus has them (the metrics' histogram). */
+  responseTimes(): { transport: Transport; cumulative: number[]; sum: number; count: number }[] {
+    const width = RESPONSE_BUCKETS.length + 1;
+    return TRANSPORTS.map((transport, p) => {
+      const cumulative: number[] = [];
+      let n = 0;
+      for (let b = 0; b < width; b++) cumulative.push((n += this.responseCounts[p * width + b]!));
+      return { transport, cumulative, sum: this.responseSums[p]!, count: n };
+    });
+  }
 
   connected(transport: Transport, ipBytes: string): void {
     this.answered[(TRANSPORT_INDEX[transport] * 2 + (ipBytes.length === 4 ? 0 : 1)) * 3 + 2]!++;
@@ -257,7 +272,11 @@ export class StatsCollector implements TrackerEvents {
   }
 
   replied(transport: Transport, bytes: number, gzipSaved: number, seconds: number): void {
-    this.onReplied?.(transport, seconds);
+    const p = TRANSPORT_INDEX[transport];
+    let b = 0;
+    while (b < RESPONSE_BUCKETS.length && seconds > RESPONSE_BUCKETS[b]!) b++;
+    this.responseCounts[p * (RESPONSE_BUCKETS.length + 1) + b]!++;
+    this.responseSums[p]! += seconds;
     addResponse(this.periodsFor(this.clock.now()), bytes, gzipSaved);
     addResponse(this.allTime, bytes, gzipSaved);
   }

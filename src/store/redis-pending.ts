@@ -13,8 +13,8 @@ export const SEEDER = 1;
 export const LEECHER = 2;
 
 export class PendingTotals {
-  /** `s<second>` / `l<second>` → change in the number of peers whose last announce was that second. */
-  private buckets = new Map<string, number>();
+  /** second × 2 (+1 for seeders) → change in the number of peers whose last announce was that second (a number: no string per announce). */
+  private buckets = new Map<number, number>();
   /** Torrent (raw info_hash) → newest announce (or, with size 0, the time it emptied). */
   private scores = new Map<string, number>();
   /** Torrent → live peers after its latest announce; 0: it emptied. */
@@ -26,7 +26,7 @@ export class PendingTotals {
 
   /** A peer of `role` last seen at `second` is gone (−1) or one more is there (+1). */
   peer(role: number, second: number, delta: number): void {
-    const key = (role === SEEDER ? 's' : 'l') + second;
+    const key = second * 2 + (role === SEEDER ? 1 : 0);
     this.buckets.set(key, (this.buckets.get(key) ?? 0) + delta);
   }
 
@@ -71,10 +71,10 @@ export class PendingTotals {
 }
 
 export class PendingBatch {
-  readonly buckets: ReadonlyMap<string, number>;
+  readonly buckets: ReadonlyMap<number, number>;
   readonly scores: ReadonlyMap<string, number>;
   readonly sizes: ReadonlyMap<string, number>;
-  constructor(buckets: Map<string, number>, scores: Map<string, number>, sizes: Map<string, number>) {
+  constructor(buckets: Map<number, number>, scores: Map<string, number>, sizes: Map<string, number>) {
     this.buckets = buckets;
     this.scores = scores;
     this.sizes = sizes;
@@ -86,7 +86,8 @@ export class PendingBatch {
     let nb = 0;
     for (const [k, d] of this.buckets) {
       if (d === 0) continue;
-      out.push(k, d);
+      // The `live` hash's field: `s<second>` / `l<second>`.
+      out.push(`${k % 2 === 1 ? 's' : 'l'}${Math.floor(k / 2)}`, d);
       nb++;
     }
     out.unshift(nb);

@@ -18,7 +18,7 @@
 /**
  * KEYS: a swarm's five keys. ARGV: now, cutoff (a peer last seen at or
  * before it has expired), peer id, compact address, family (4|6), seeder
- * (1|0), event (s c x n), numwant, (unused), key TTL, admit check (1|0).
+ * (1|0), event (s c x n), numwant, key TTL, admit check (1|0).
  * Seconds come from the tracker's clock: trackers sharing a Redis keep
  * their clocks in step (NTP).
  *
@@ -41,7 +41,7 @@ local n = {0, tonumber(h[2]) or 0, tonumber(h[3]) or 0, tonumber(h[4]) or 0, ton
 local dl = tonumber(h[6]) or 0
 local cur = tonumber(h[7]) or 0
 local prev = h[8]
-local ttl = tonumber(ARGV[10])
+local ttl = tonumber(ARGV[9])
 local refresh = false
 if not h[1] then
   -- No swarm, or its hash expired: a sorted set left of it holds only expired peers.
@@ -66,7 +66,7 @@ elseif tonumber(h[1]) ~= now then
   end
 end
 local live = n[2] + n[3] + n[4] + n[5]
-if ARGV[11] == '1' and live == 0 and ev ~= 'x' then return {-1} end
+if ARGV[10] == '1' and live == 0 and ev ~= 'x' then return {-1} end
 local sk, lk = 2, 3
 if fam == '6' then sk, lk = 4, 5 end
 local member = pid .. addr

@@ -154,7 +154,6 @@ export class RedisStore implements SwarmStore {
       input.seeder ? '1' : '0',
       EVENT_CODE[input.event],
       input.numwant,
-      input.peerIds === true ? '1' : '0',
       this.peerTtl + KEY_TTL_SLACK_S,
       admitCheck ? '1' : '0',
     ])) as unknown[];

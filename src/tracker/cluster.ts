@@ -29,7 +29,8 @@ const STATS_WAIT_MS = 1000;
 const STABLE_MS = 10_000;
 const MAX_RESTART_DELAY_MS = 30_000;
 
-function isFromWorker(m: unknown): m is FromWorker {
+/** One of ours (prom-client's cluster messages share the channel). */
+export function isWildkatMessage<T extends { wk: string }>(m: unknown): m is T {
   return typeof m === 'object' && m !== null && typeof (m as { wk?: unknown }).wk === 'string';
 }
 
@@ -68,7 +69,7 @@ export async function startPrimary(options: TrackerOptions, logger: Logger): Pro
     return new Promise((resolve, reject) => {
       let ready = false;
       worker.on('message', (m: unknown) => {
-        if (!isFromWorker(m)) return;
+        if (!isWildkatMessage<FromWorker>(m)) return;
         if (m.wk === 'ready') {
           ready = true;
           resolve(m.listeners);

@@ -20,7 +20,7 @@ import { LoopDelayMonitor } from '../runtime/loop-delay.js';
 import { VERSION } from '../runtime/version.js';
 import type { AccessList } from '../service/access-list.js';
 import { AccessListFile } from '../service/access-list-file.js';
-import { TrackerService } from '../service/service.js';
+import { TrackerService, whenReady } from '../service/service.js';
 import { StatsCollector } from '../stats/collector.js';
 import { createStatsHandler, type AnnounceUrls } from '../stats/page-server.js';
 import { TrackerMetrics } from '../stats/metrics.js';
@@ -96,12 +96,6 @@ export async function createStore(options: TrackerOptions, logger: Logger): Prom
   return { store, close: () => store.close() };
 }
 
-/** Runs `then` on a store's answer, now or when its promise settles. */
-function whenSettled<T>(value: T | Promise<T>, then: (v: T) => void, failed: (err: unknown) => void): void {
-  if (value instanceof Promise) value.then(then, failed);
-  else then(value);
-}
-
 /** `:port` unless it is the scheme's default. */
 function portSuffix(port: number, defaultPort: number): string {
   return port === defaultPort ? '' : `:${port}`;
@@ -163,7 +157,9 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
     if (options.webHttpsPort !== null) out.push({ listener: 'web-https', notAfter });
     return out;
   };
-  const metrics = options.metrics
+  // Observing every reply is work on the hot path: only when a stats page listener (this process's, or with --workers the primary's) can serve /metrics.
+  const metricsServed = options.metrics && (options.webHttpPort !== null || options.webHttpsPort !== null);
+  const metrics = metricsServed
     ? new TrackerMetrics(role, { collector: stats, store, clock, loopDelay, certificates, access: access === null ? null : () => access!.status() })
     : null;
   onSaved = metrics === null ? undefined : (seconds) => metrics.observeStateSave(seconds);
@@ -243,9 +239,10 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
     // Workers share a store: the primary drops the swarms a new list refuses, once for all of them.
     const dropRefused = (list: AccessList, reason: string): void => {
       if (role === 'worker') return;
-      void whenSettled(store.dropTorrents((h) => list.refuses(h) !== null, clock.now()), (dropped) => {
+      const done = whenReady(store.dropTorrents((h) => list.refuses(h) !== null, clock.now()), (dropped) => {
         if (dropped > 0) logger.info({ dropped, reason }, 'swarms dropped: the access list refuses them');
-      }, (err) => logger.error({ err }, 'dropping refused swarms failed'));
+      });
+      if (done instanceof Promise) done.catch((err: unknown) => logger.error({ err }, 'dropping refused swarms failed'));
     };
     access.onReload = (list) => dropRefused(list, 'access list reloaded');
     // Swarms loaded from a state file may predate the list.

@@ -6,15 +6,11 @@
  * group, and the primary drains the workers itself.
  */
 import { ConfigError, type TrackerOptions } from '../runtime/config.js';
-import { SECRET_ENV, SEED_ENV, type FromWorker, type ToWorker } from './cluster.js';
+import { isWildkatMessage, SECRET_ENV, SEED_ENV, type FromWorker, type ToWorker } from './cluster.js';
 import { startTracker, type RunningTracker } from './daemon.js';
 
 function tell(m: FromWorker): void {
   process.send?.(m);
-}
-
-function isToWorker(m: unknown): m is ToWorker {
-  return typeof m === 'object' && m !== null && typeof (m as { wk?: unknown }).wk === 'string';
 }
 
 export async function runWorker(options: Partial<TrackerOptions>): Promise<void> {
@@ -46,7 +42,7 @@ export async function runWorker(options: Partial<TrackerOptions>): Promise<void>
     );
   };
   process.on('message', (m: unknown) => {
-    if (!isToWorker(m)) return;
+    if (!isWildkatMessage<ToWorker>(m)) return;
     if (m.wk === 'stats?') tell({ wk: 'stats', id: m.id, snapshot: tracker.snapshot() });
     else if (m.wk === 'reload') tracker.reload();
     else if (m.wk === 'stop') stop();

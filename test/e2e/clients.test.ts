@@ -8,7 +8,8 @@ import { describe, test } from 'node:test';
 import { pino } from 'pino';
 import { startTracker } from '../../src/tracker/daemon.js';
 import { aria2, qbittorrent, transmission } from './real-clients.js';
-import { clientsSkip, hasLoopback6, transfer, TRANSFER_TIMEOUT_MS, type TransferCase } from './transfer.js';
+import { hasLoopback6 } from '../helpers.js';
+import { clientsSkip, transfer, TRANSFER_TIMEOUT_MS, type TransferCase } from './transfer.js';
 
 interface Case extends TransferCase {
   transport: 'http' | 'udp';

@@ -7,23 +7,21 @@
  * is the same. Client settings and why they are needed: real-clients.ts.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decode } from '../../src/protocol/bencode.js';
 import { percentEncode } from '../../src/protocol/http.js';
-import { asDict, randomPort, trackerGet } from '../helpers.js';
+import { asDict, hasCommand, randomPort, trackerGet } from '../helpers.js';
 import type { ClientOptions, ClientRun } from './real-clients.js';
 
-const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const inCi = process.env['CI'] !== undefined;
 const needed = ['mktorrent', 'aria2c', 'transmission-cli', 'qbittorrent-nox'];
-const missing = needed.filter((c) => !has(c));
+const missing = needed.filter((c) => !hasCommand(c));
 /** In CI the clients must be there (.ci/run installs them); elsewhere their absence skips. */
 export const clientsSkip = missing.length > 0 && !inCi ? `not installed: ${missing.join(', ')}` : false;
-export const hasLoopback6 = Object.values(networkInterfaces()).some((list) => list?.some((i) => i.family === 'IPv6' && i.address === '::1'));
 const TRANSFER_WAIT_MS = 90_000;
 export const TRANSFER_TIMEOUT_MS = TRANSFER_WAIT_MS + 60_000;
 const FILE_SIZE = 3 * 1024 * 1024;

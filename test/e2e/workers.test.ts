@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { decodeCompactPeers } from '../../src/protocol/peers.js';
 import { decodeResponse, encodeAnnounceRequest, encodeConnectRequest } from '../../src/protocol/udp.js';
 import { BIN, startInstance, type Instance } from '../daemon-process.js';
-import { httpGet, id20, randomPort, UdpClient, waitFor } from '../helpers.js';
+import { hasCommand, httpGet, id20, randomPort, UdpClient, waitFor } from '../helpers.js';
 import { redisSkip, startRedis, type TestRedis } from '../redis-server.js';
 import { httpAnnounce, httpScrape, udpAnnounce, udpScrape } from '../tracker-client.js';
 
@@ -82,7 +82,7 @@ describe('--workers 2 on Redis', { skip: redisSkip, concurrency: 1 }, () => {
     assert.equal(s.live.torrents, 1);
     // /metrics on the primary: every worker's counters summed, the shared store's figures once.
     const metrics = (await httpGet(t.webPort, '/metrics')).body.toString();
-    if (spawnSync('sh', ['-c', 'command -v promtool']).status === 0) {
+    if (hasCommand('promtool')) {
       const check = spawnSync('promtool', ['check', 'metrics'], { input: metrics, encoding: 'utf8' });
       assert.equal(check.status, 0, check.stdout + check.stderr);
     }

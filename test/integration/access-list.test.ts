@@ -6,17 +6,16 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync, renameSync } from 'node:fs';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ERRORS } from '../../src/protocol/errors.js';
 import { buildAnnounceQuery, buildScrapeQuery, decodeAnnounceReply, decodeScrapeReply } from '../../src/protocol/http-client.js';
 import { decodeResponse, encodeAnnounceRequest, encodeConnectRequest } from '../../src/protocol/udp.js';
 import { ConfigError } from '../../src/runtime/config.js';
-import { httpGet, id20, startTestTracker, UdpClient, waitFor, type TestTracker } from '../helpers.js';
+import { hasLoopback6, httpGet, id20, startTestTracker, UdpClient, waitFor, type TestTracker } from '../helpers.js';
 import { httpAnnounce, httpScrape, udpAnnounce, udpScrape } from '../tracker-client.js';
 
-const hasLoopback6 = Object.values(networkInterfaces()).some((list) => list?.some((i) => i.family === 'IPv6' && i.address === '::1'));
 const REFUSED = ERRORS.torrent_not_allowed.text;
 const hex = (h: string): string => Buffer.from(h, 'latin1').toString('hex');
 

@@ -9,16 +9,14 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { decodeResponse, encodeConnectRequest } from '../../src/protocol/udp.js';
-import { httpGet, id20, makeCert, startTestTracker, UdpClient, waitFor, type TestTracker } from '../helpers.js';
+import { hasCommand, hasLoopback6, httpGet, id20, makeCert, startTestTracker, UdpClient, waitFor, type TestTracker } from '../helpers.js';
 import { httpAnnounce, httpScrape, udpAnnounce, udpScrape } from '../tracker-client.js';
 
-const hasPromtool = spawnSync('sh', ['-c', 'command -v promtool']).status === 0;
-const skip = !hasPromtool && process.env['CI'] === undefined ? 'promtool not installed (Debian: prometheus)' : false;
-const hasLoopback6 = Object.values(networkInterfaces()).some((list) => list?.some((i) => i.family === 'IPv6' && i.address === '::1'));
+const skip = !hasCommand('promtool') && process.env['CI'] === undefined ? 'promtool not installed (Debian: prometheus)' : false;
 const RULES = join(import.meta.dirname, '..', '..', 'deploy', 'prometheus-alerts.yml');
 
 async function scrapeMetrics(t: TestTracker, host = '127.0.0.1'): Promise<string> {
