@@ -9,6 +9,7 @@
  *   npm run bench -- --vs opentracker   # and Debian's opentracker, same load, same run: ratios
  *   npm run bench -- --duration 5 --settings 1000x50
  *   npm run bench -- --store redis      # also on Redis (its own redis-server), 1 and 2 workers: ratios to memory
+ *   npm run bench -- --store redis --redis-cpu 1,0   # Redis on the tracker's core, and on the load's
  *   npm run bench -- --access-list 1000000   # also with an allow list of that many hashes: its per-announce cost,
  *                                            # and the list's load time and memory
  *
@@ -38,6 +39,8 @@ const SETTINGS = arg('--settings', '1000x50,100000x5').split(',');
 const VS = arg('--vs', '');
 /** `--store redis`: the memory store against Redis with 1 and 2 workers, each with a redis-server of its own. */
 const STORE = arg('--store', 'memory');
+/** `--redis-cpu 1,0`: where each Redis tracker's redis-server runs (1: the tracker's core; 0: the load's). */
+const REDIS_CPUS = arg('--redis-cpu', '1').split(',').map(Number);
 /** `--access-list N`: one more tracker, with an allow list of N hashes (the pool's among them). */
 const ACCESS_LIST = Number(arg('--access-list', '0'));
 /** Rounds of every test against every tracker, interleaved. */
@@ -186,11 +189,12 @@ function start(name: string, torrents: number, dir: string): Running {
   } else if (name === 'wildkat-acl') {
     argv = [...wildkat, '--allow-list', writeAllowList(dir, torrents, ACCESS_LIST)];
   } else if (name.startsWith('redis-')) {
-    // Redis on the tracker's core too: the same one-core budget as the memory store.
+    // By default Redis on the tracker's core too: the same one-core budget as the memory store.
+    const [, workers, redisCpu] = /^redis-(\d+)(?:@cpu(\d+))?$/.exec(name)!;
     const port = nextPort++;
-    const [rcmd, rargs] = pin(1, ['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+    const [rcmd, rargs] = pin(Number(redisCpu ?? 1), ['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
     redis = { child: spawn(rcmd, rargs, { stdio: 'ignore' }), port };
-    argv = [...wildkat, '--store', `redis://127.0.0.1:${port}`, '--workers', name.slice('redis-'.length)];
+    argv = [...wildkat, '--store', `redis://127.0.0.1:${port}`, '--workers', workers!];
   } else if (name === 'null') {
     argv = [process.execPath, '--import', 'tsx', join(ROOT, 'bench/null-tracker.ts'), String(udpPort), String(httpPort)];
   } else {
@@ -315,7 +319,7 @@ if (args.includes('--sweeper-only')) {
   process.exit(0);
 }
 try {
-  const trackers = ['wildkat', ...(STORE === 'redis' ? ['redis-1', 'redis-2'] : []), ...(ACCESS_LIST > 0 ? ['wildkat-acl'] : []), ...VS.split(',').filter((v) => v !== '')];
+  const trackers = ['wildkat', ...(STORE === 'redis' ? REDIS_CPUS.flatMap((c) => ['redis-1', 'redis-2'].map((n) => (c === 1 ? n : `${n}@cpu${c}`))) : []), ...(ACCESS_LIST > 0 ? ['wildkat-acl'] : []), ...VS.split(',').filter((v) => v !== '')];
   const rows: Row[] = [];
   for (const setting of SETTINGS) rows.push(...(await measure(trackers, setting, dir)));
   const header = ['tracker', 'setting', 'round', 'test', 'rate/s', 'p50 µs', 'p99 µs', 'err/lost', 'srv cpu%', 'rss MiB', 'notes'];

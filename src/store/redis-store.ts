@@ -17,17 +17,17 @@ import type { ScrapeFile } from '../protocol/types.js';
 import type { Logger } from '../runtime/log.js';
 import { RedisLink, Script } from './redis-connection.js';
 import { LEECHER, PendingTotals, SEEDER } from './redis-pending.js';
-import { ADMIT_LUA, ANNOUNCE_LUA, DROP_DEAD_LUA, DROP_SWARM_LUA, FLUSH_LUA, PRUNE_LIVE_LUA, SCRAPE_LUA, TOTALS_LUA } from './redis-scripts.js';
+import { ADMIT_LUA, ANNOUNCE_BATCH_LUA, DROP_DEAD_LUA, DROP_SWARM_LUA, FLUSH_LUA, PRUNE_LIVE_LUA, RECORD_SIZE, REPLY_HEADER, SCRAPE_LUA, TOTALS_LUA } from './redis-scripts.js';
 import type { AnnounceOutcome, StoreAnnounce, StoreTotals, SwarmStore, SwarmSummary, SweepResult } from './store.js';
 
-const ANNOUNCE = new Script('wkAnnounce', 5, ANNOUNCE_LUA);
-const SCRAPE = new Script('wkScrape', 5, SCRAPE_LUA);
-const DROP_DEAD = new Script('wkDropDead', 5, DROP_DEAD_LUA);
+const ANNOUNCE_BATCH = new Script('wkAnnounceBatch', 0, ANNOUNCE_BATCH_LUA);
+const SCRAPE = new Script('wkScrape', 9, SCRAPE_LUA);
+const DROP_DEAD = new Script('wkDropDead', 9, DROP_DEAD_LUA);
 const FLUSH = new Script('wkFlush', 3, FLUSH_LUA);
 const TOTALS = new Script('wkTotals', 2, TOTALS_LUA);
 const PRUNE_LIVE = new Script('wkPruneLive', 1, PRUNE_LIVE_LUA);
 const ADMIT = new Script('wkAdmit', 1, ADMIT_LUA);
-const DROP_SWARM = new Script('wkDropSwarm', 5, DROP_SWARM_LUA);
+const DROP_SWARM = new Script('wkDropSwarm', 9, DROP_SWARM_LUA);
 
 /** How long tracker-wide changes wait before they are written (one script for all of them). */
 export const FLUSH_MS = 100;
@@ -40,7 +40,19 @@ const TOP = 10;
 const SCRAPE_BATCH = 1000;
 const KEY_CACHE_SIZE = 50_000;
 
-const EVENT_CODE = { started: 's', completed: 'c', stopped: 'x', none: 'n' } as const;
+const EVENT_CODE = { started: 0x73, completed: 0x63, stopped: 0x78, none: 0x6e } as const;
+/** Announces per script call at most: a batch holds Redis for about 10 µs an announce. */
+const MAX_BATCH = 256;
+const FLAG_SEEDER = 1;
+const FLAG_ADMIT = 2;
+
+interface Queued {
+  input: StoreAnnounce;
+  now: number;
+  admitCheck: boolean;
+  resolve: (outcome: AnnounceOutcome | null) => void;
+  reject: (err: unknown) => void;
+}
 
 export interface RedisStoreOptions {
   url: string;
@@ -57,41 +69,44 @@ export interface RedisStoreOptions {
 const MAPPED = Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff]);
 
 /**
- * The reply's peers from the raw sorted-set members the script read (peer
- * id + compact address; IPv6 ones first): up to `want` of them, the
- * requester left out, in its compact form (IPv4 mapped for an IPv6 client).
+ * The reply's peers from the records the script read (peer id + compact
+ * address; IPv6 ones first): up to `want` of them, the requester's own
+ * record (at `selfAt` among its family's, or -1) left out, in the
+ * requester's compact form (IPv4 mapped for an IPv6 client).
  */
-function peerSet(input: StoreAnnounce, v6: boolean, want: number, members6: Buffer, members4: Buffer): PeerSet {
+function peerSet(addrs: Uint8Array, ids: Uint8Array, v6: boolean, want: number, pieces: readonly Buffer[], len6: number, selfAt: number): PeerSet {
   const entrySize = v6 ? 18 : 6;
-  const addrs = Buffer.allocUnsafe(want * entrySize);
-  const withIds = input.peerIds === true;
-  const ids = withIds ? Buffer.allocUnsafe(want * PEER_ID_LENGTH) : Buffer.alloc(0);
-  const self = Buffer.from(input.peerId + input.addr, 'latin1');
+  const withIds = ids.length > 0;
+  const skip6 = v6 ? selfAt : -1;
+  const skip4 = v6 ? -1 : selfAt;
   let count = 0;
-  const take = (members: Buffer, size: number): void => {
-    for (let o = 0; o + size <= members.length && count < want; o += size) {
-      if (size === self.length && members.compare(self, 0, size, o, o + size) === 0) continue;
-      let at = count * entrySize;
-      if (v6 && size === PEER_ID_LENGTH + 6) {
-        MAPPED.copy(addrs, at);
-        at += 12;
+  // Offset of each record within its family's records (all IPv6 pieces come first).
+  let at = 0;
+  for (const piece of pieces) {
+    for (let o = 0; o < piece.length && count < want; ) {
+      const inV6 = at < len6;
+      const size = inV6 ? PEER_ID_LENGTH + 18 : PEER_ID_LENGTH + 6;
+      if (o + size > piece.length) break;
+      if (at !== (inV6 ? skip6 : len6 + skip4)) {
+        // Byte loops: Buffer#copy with offsets makes a view object per call, 50 a reply.
+        let to = count * entrySize;
+        if (v6 && !inV6) {
+          for (let b = 0; b < 12; b++) addrs[to + b] = MAPPED[b]!;
+          to += 12;
+        }
+        for (let b = o + PEER_ID_LENGTH; b < o + size; b++) addrs[to++] = piece[b]!;
+        if (withIds) for (let b = 0, t = count * PEER_ID_LENGTH; b < PEER_ID_LENGTH; b++) ids[t + b] = piece[o + b]!;
+        count++;
       }
-      members.copy(addrs, at, o + PEER_ID_LENGTH, o + size);
-      if (withIds) members.copy(ids, count * PEER_ID_LENGTH, o, o + PEER_ID_LENGTH);
-      count++;
+      o += size;
+      at += size;
     }
-  };
-  take(members6, PEER_ID_LENGTH + 18);
-  take(members4, PEER_ID_LENGTH + 6);
+  }
   return { count, entrySize, addrs, ids };
 }
 
 function num(v: unknown): number {
   return typeof v === 'number' ? v : Number(v);
-}
-
-function buf(v: unknown): Buffer {
-  return Buffer.isBuffer(v) ? v : Buffer.alloc(0);
 }
 
 export class RedisStore implements SwarmStore {
@@ -121,57 +136,136 @@ export class RedisStore implements SwarmStore {
   /** Connects (waiting up to connectWaitMs, default 5 s) and returns the store; it serves errors until Redis answers. */
   static async open(options: RedisStoreOptions): Promise<RedisStore> {
     const link = new RedisLink({ url: options.url, logger: options.logger, ...(options.commandTimeoutMs !== undefined && { commandTimeoutMs: options.commandTimeoutMs }) });
-    link.define([ANNOUNCE, SCRAPE, DROP_DEAD, FLUSH, TOTALS, PRUNE_LIVE, ADMIT, DROP_SWARM]);
+    link.define([ANNOUNCE_BATCH, SCRAPE, DROP_DEAD, FLUSH, TOTALS, PRUNE_LIVE, ADMIT, DROP_SWARM]);
     await link.connect(options.connectWaitMs ?? 5000);
     return new RedisStore(link, options);
   }
 
   /** Recently used swarms' key names: building them (hex, five strings) costs more than the lookup. */
   private readonly keyCache = new Map<string, string[]>();
+  /** Announces waiting for the next batch, sent when this turn of the event loop is done. */
+  private queue: Queued[] = [];
+  private batchScheduled = false;
+
+  private readonly hexCache = new Map<string, string>();
+
+  private swarmHex(infoHash: string): string {
+    let hex = this.hexCache.get(infoHash);
+    if (hex === undefined) {
+      hex = Buffer.from(infoHash, 'latin1').toString('hex');
+      if (this.hexCache.size >= KEY_CACHE_SIZE) this.hexCache.clear();
+      this.hexCache.set(infoHash, hex);
+    }
+    return hex;
+  }
 
   private swarmKeys(infoHash: string): string[] {
     const cached = this.keyCache.get(infoHash);
     if (cached !== undefined) return cached;
-    const tag = `${this.prefix}:{${Buffer.from(infoHash, 'latin1').toString('hex')}}`;
-    const keys = [`${tag}:i`, `${tag}:4s`, `${tag}:4l`, `${tag}:6s`, `${tag}:6l`];
+    const tag = `${this.prefix}:{${this.swarmHex(infoHash)}}`;
+    const keys = [`${tag}:i`, `${tag}:4s`, `${tag}:4l`, `${tag}:6s`, `${tag}:6l`, `${tag}:b4s`, `${tag}:b4l`, `${tag}:b6s`, `${tag}:b6l`];
     if (this.keyCache.size >= KEY_CACHE_SIZE) this.keyCache.clear();
     this.keyCache.set(infoHash, keys);
     return keys;
   }
 
   announce(input: StoreAnnounce, now: number): Promise<AnnounceOutcome | null> {
-    return this.announceOnce(input, now, Number.isFinite(this.maxTorrents));
+    return this.enqueue(input, now, Number.isFinite(this.maxTorrents));
   }
 
-  private async announceOnce(input: StoreAnnounce, now: number, admitCheck: boolean): Promise<AnnounceOutcome | null> {
-    const v6 = input.addr.length === 18;
-    const r = (await this.link.run(ANNOUNCE, this.swarmKeys(input.infoHash), [
-      now,
-      now - this.peerTtl,
-      Buffer.from(input.peerId, 'latin1'),
-      Buffer.from(input.addr, 'latin1'),
-      v6 ? '6' : '4',
-      input.seeder ? '1' : '0',
-      EVENT_CODE[input.event],
-      input.numwant,
-      this.peerTtl + KEY_TTL_SLACK_S,
-      admitCheck ? '1' : '0',
-    ])) as unknown[];
-    if (num(r[0]) === -1) {
-      // A torrent new to every tracker on this Redis: it takes a place under --max-torrents first.
-      if (!(await this.admit(input.infoHash, now))) return null;
-      return this.announceOnce(input, now, false);
+  private enqueue(input: StoreAnnounce, now: number, admitCheck: boolean): Promise<AnnounceOutcome | null> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ input, now, admitCheck, resolve, reject });
+      if (this.queue.length >= MAX_BATCH) this.sendBatch();
+      else if (!this.batchScheduled) {
+        this.batchScheduled = true;
+        // After the poll phase: every datagram and request read in this turn joins the batch.
+        setImmediate(() => {
+          this.batchScheduled = false;
+          this.sendBatch();
+        });
+      }
+    });
+  }
+
+  private sendBatch(): void {
+    const batch = this.queue;
+    if (batch.length === 0) return;
+    this.queue = [];
+    const recs = Buffer.allocUnsafe(batch.length * RECORD_SIZE);
+    for (let i = 0; i < batch.length; i++) {
+      const { input, now, admitCheck } = batch[i]!;
+      const o = i * RECORD_SIZE;
+      const v6 = input.addr.length === 18;
+      recs[o] = v6 ? 0x36 : 0x34;
+      recs[o + 1] = (input.seeder ? FLAG_SEEDER : 0) | (admitCheck ? FLAG_ADMIT : 0);
+      recs[o + 2] = EVENT_CODE[input.event];
+      recs.writeUInt16BE(Math.min(input.numwant, 0xffff), o + 3);
+      recs.writeUInt32BE(now, o + 5);
+      recs.write(this.swarmHex(input.infoHash), o + 9, 40, 'latin1');
+      recs.write(input.peerId, o + 49, 20, 'latin1');
+      recs.fill(0, o + 69, o + RECORD_SIZE);
+      recs.write(input.addr, o + 69, input.addr.length, 'latin1');
     }
-    const [status, complete, incomplete, downloaded, want] = [num(r[0]), num(r[1]), num(r[2]), num(r[3]), num(r[4])];
-    const prevRole = num(r[7]);
-    const newRole = num(r[9]);
-    if (prevRole === SEEDER || prevRole === LEECHER) this.pending.peer(prevRole, num(r[8]), -1);
-    if (newRole === SEEDER || newRole === LEECHER) this.pending.peer(newRole, now, 1);
-    if (status === 2) this.pending.emptied(input.infoHash, now);
-    else if (newRole > 0) this.pending.announced(input.infoHash, now, complete + incomplete);
-    else if (prevRole > 0) this.pending.resized(input.infoHash, complete + incomplete);
-    const peers = want > 0 ? peerSet(input, v6, want, buf(r[5]), buf(r[6])) : EMPTY_PEERS;
-    return { complete, incomplete, downloaded, peers };
+    this.link.run(ANNOUNCE_BATCH, [], [this.prefix, this.peerTtl, this.peerTtl + KEY_TTL_SLACK_S, recs]).then(
+      (reply) => this.settleBatch(batch, reply),
+      (err: unknown) => {
+        for (const q of batch) q.reject(err);
+      },
+    );
+  }
+
+  private settleBatch(batch: readonly Queued[], reply: unknown): void {
+    const parts = Array.isArray(reply) ? (reply as unknown[]) : [];
+    // One allocation for every reply's peers in the batch (a small Buffer each cost more in garbage collection than the rest of the reply).
+    let bytes = 0;
+    for (let j = 0, k = 0; j < batch.length && k < parts.length; j++) {
+      const head = parts[k];
+      if (!Buffer.isBuffer(head) || head.length !== REPLY_HEADER) break;
+      const input = batch[j]!.input;
+      bytes += Math.max(0, head.readInt32BE(13)) * ((input.addr.length === 18 ? 18 : 6) + (input.peerIds === true ? PEER_ID_LENGTH : 0));
+      k += 1 + head[35]!;
+    }
+    const arena = new Uint8Array(bytes);
+    let used = 0;
+    const take = (n: number): Uint8Array => arena.subarray(used, (used += n));
+    let i = 0;
+    for (const q of batch) {
+      const head = parts[i++];
+      if (!Buffer.isBuffer(head) || head.length !== REPLY_HEADER) {
+        q.reject(new Error('unexpected reply from the announce script'));
+        continue;
+      }
+      const status = head.readInt8(0);
+      const complete = head.readInt32BE(1);
+      const incomplete = head.readInt32BE(5);
+      const downloaded = head.readInt32BE(9);
+      const want = head.readInt32BE(13);
+      const prevRole = head[17]!;
+      const prevLast = head.readInt32BE(18);
+      const newRole = head[22]!;
+      const len6 = head.readUInt32BE(23);
+      const selfAt = head.readInt32BE(31);
+      const pieces = parts.slice(i, i + head[35]!) as Buffer[];
+      i += pieces.length;
+      if (status === -1) {
+        // A torrent new to every tracker on this Redis: it takes a place under --max-torrents first.
+        this.admit(q.input.infoHash, q.now).then(
+          (ok) => (ok ? this.enqueue(q.input, q.now, false).then(q.resolve, q.reject) : q.resolve(null)),
+          q.reject,
+        );
+        continue;
+      }
+      const { input, now } = q;
+      if (prevRole === SEEDER || prevRole === LEECHER) this.pending.peer(prevRole, prevLast, -1);
+      if (newRole === SEEDER || newRole === LEECHER) this.pending.peer(newRole, now, 1);
+      if (status === 2) this.pending.emptied(input.infoHash, now);
+      else if (newRole > 0) this.pending.announced(input.infoHash, now, complete + incomplete);
+      else if (prevRole > 0) this.pending.resized(input.infoHash, complete + incomplete);
+      const v6 = input.addr.length === 18;
+      const peers = want > 0 ? peerSet(take(want * (v6 ? 18 : 6)), input.peerIds === true ? take(want * PEER_ID_LENGTH) : EMPTY_PEERS.ids, v6, want, pieces, len6, selfAt) : EMPTY_PEERS;
+      q.resolve({ complete, incomplete, downloaded, peers });
+    }
   }
 
   /** Writes what is pending now; runs one flush at a time (a second caller waits for a fresh one). */

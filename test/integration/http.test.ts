@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
-import { networkInterfaces } from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import { decode } from '../../src/protocol/bencode.js';
 import { percentEncode } from '../../src/protocol/http.js';
 import { decodeCompactPeers } from '../../src/protocol/peers.js';
-import { asBytes, asDict, asNumber, httpGet, id20, startTestTracker, trackerGet, WAIT_MS, type TestTracker } from '../helpers.js';
+import { asBytes, asDict, asNumber, hasLoopback6, httpGet, id20, trackerGet, WAIT_MS } from '../helpers.js';
+import { needsClock, startTarget, targetSkip, type Target } from '../target.js';
 
 interface AnnounceParams {
   hash: string;
@@ -30,12 +30,12 @@ function scrapePath(hashes: string[]): string {
 
 const HASH = id20('\x00\x80\xff%hash');
 
-describe('HTTP tracker', () => {
-  let t: TestTracker;
+describe('HTTP tracker', { skip: targetSkip }, () => {
+  let t: Target;
   before(async () => {
-    t = await startTestTracker({ trackerId: 'TestKat', interval: 900, minInterval: 30, peerTtl: 600 });
+    t = await startTarget({ trackerId: 'TestKat', interval: 900, minInterval: 30, peerTtl: 600 });
   });
-  after(() => t.tracker.close());
+  after(() => t.close());
 
   test('two peers announce and find each other (compact), with interval, tracker id and external ip', async () => {
     const hash = id20('pair');
@@ -69,16 +69,16 @@ describe('HTTP tracker', () => {
     assert.deepEqual([files.get('complete'), files.get('incomplete'), files.get('downloaded')], [1, 0, 1]);
   });
 
-  test('a peer that stops announcing disappears after --peer-ttl', async () => {
+  test('a peer that stops announcing disappears after --peer-ttl', { skip: needsClock }, async () => {
     const hash = id20('ttl');
     await trackerGet(t.httpPort, announcePath({ hash, peer: id20('quiet'), port: 6001 }));
-    t.clock.advance(300);
+    t.clock().advance(300);
     await trackerGet(t.httpPort, announcePath({ hash, peer: id20('alive'), port: 6002 }));
-    t.clock.advance(301); // quiet: 601 s since its announce; alive: 301 s
+    t.clock().advance(301); // quiet: 601 s since its announce; alive: 301 s
     const out = await trackerGet(t.httpPort, announcePath({ hash, peer: id20('new'), port: 6003 }));
     assert.deepEqual(decodeCompactPeers(asBytes(out.get('peers')), 4), [{ ip: '127.0.0.1', port: 6002 }]);
-    t.clock.advance(600);
-    assert.ok((await t.tracker.sweepAll()) >= 2, 'the sweeper purges the rest');
+    t.clock().advance(600);
+    assert.ok((await t.sweepAll()) >= 2, 'the sweeper purges the rest');
     const files = asDict(asDict((await trackerGet(t.httpPort, scrapePath([hash]))).get('files')).get(hash));
     assert.equal(files.get('incomplete'), 0);
   });
@@ -198,28 +198,28 @@ describe('HTTP tracker', () => {
   });
 
   test('bad-request warnings are rate-limited', async () => {
-    const before = t.logs.lines.filter((l) => String(l['msg']).startsWith('bad request')).length;
+    const before = t.logLines().filter((l) => String(l['msg']).startsWith('bad request')).length;
     await Promise.all(Array.from({ length: 60 }, () => httpGet(t.httpPort, '/announce?port=1')));
-    const warned = t.logs.lines.filter((l) => String(l['msg']).startsWith('bad request')).length - before;
-    assert.ok(warned <= 20, `at most 20 warnings a minute, got ${warned}`);
+    const warned = t.logLines().filter((l) => String(l['msg']).startsWith('bad request')).length - before;
+    assert.ok(warned <= 20 * t.processes, `at most 20 warnings a minute per process, got ${warned}`);
   });
 });
 
-describe('HTTP tracker options', () => {
+describe('HTTP tracker options', { skip: targetSkip }, () => {
   test('full scrape when --full-scrape is on', async () => {
-    const t = await startTestTracker({ fullScrape: true });
+    const t = await startTarget({ fullScrape: true });
     try {
       const hashes = [id20('f1'), id20('f2')];
       for (const hash of hashes) await trackerGet(t.httpPort, announcePath({ hash, peer: id20('p'), port: 6001 }));
       const files = asDict((await trackerGet(t.httpPort, '/scrape')).get('files'));
       assert.deepEqual([...files.keys()].sort(), hashes.sort());
     } finally {
-      await t.tracker.close();
+      await t.close();
     }
   });
 
   test('--max-peers caps numwant; numwant defaults to 50', async () => {
-    const t = await startTestTracker({ maxPeers: 60 });
+    const t = await startTarget({ maxPeers: 60 });
     try {
       const hash = id20('many');
       for (let i = 0; i < 80; i++) await trackerGet(t.httpPort, announcePath({ hash, peer: id20(`m${i}`), port: 9000 + i }));
@@ -230,34 +230,32 @@ describe('HTTP tracker options', () => {
       const few = await trackerGet(t.httpPort, announcePath({ hash, peer: id20('m0'), port: 9000, extra: '&numwant=3' }));
       assert.equal(asBytes(few.get('peers')).length, 3 * 6);
     } finally {
-      await t.tracker.close();
+      await t.close();
     }
   });
 
   test('--verbose logs request and response payloads at debug level', async () => {
-    const t = await startTestTracker({ verbose: true });
+    const t = await startTarget({ verbose: true });
     try {
       await trackerGet(t.httpPort, announcePath({ hash: HASH, peer: id20('v'), port: 6001 }));
-      const reply = t.logs.lines.find((l) => l['msg'] === 'http reply');
+      const reply = t.logLines().find((l) => l['msg'] === 'http reply');
       assert.ok(reply, 'a debug line for the reply');
       assert.equal(reply['level'], 20);
       assert.equal((reply['response'] as Record<string, unknown>)['tracker id'], 'Wildkat');
-      assert.ok(t.logs.lines.some((l) => l['msg'] === 'http request' && String(l['url']).startsWith('/announce?')));
+      assert.ok(t.logLines().some((l) => l['msg'] === 'http request' && String(l['url']).startsWith('/announce?')));
     } finally {
-      await t.tracker.close();
+      await t.close();
     }
   });
 });
 
-const hasLoopback6 = Object.values(networkInterfaces()).some((list) => list?.some((i) => i.family === 'IPv6' && i.address === '::1'));
-
-describe('HTTP over IPv6', { skip: hasLoopback6 ? false : 'this machine has no ::1' }, () => {
+describe('HTTP over IPv6', { skip: targetSkip || (hasLoopback6 ? false : 'this machine has no ::1') }, () => {
   test('an IPv6 client gets peers6 with IPv4 peers ::ffff:-mapped, and a 16-byte external ip', async () => {
-    const t = await startTestTracker({ host: null, ipv6: true });
+    const t = await startTarget({ host: null, ipv6: true });
     try {
       const hash = id20('six');
-      const port4 = t.tracker.port('http', 4);
-      const port6 = t.tracker.port('http', 6);
+      const port4 = t.port('http', 4);
+      const port6 = t.port('http', 6);
       await trackerGet(port4, announcePath({ hash, peer: id20('four'), port: 6004 }), '127.0.0.1');
       await trackerGet(port6, announcePath({ hash, peer: id20('six-a'), port: 6006 }), '::1');
       const out = await trackerGet(port6, announcePath({ hash, peer: id20('six-b'), port: 6007 }), '::1');
@@ -276,7 +274,7 @@ describe('HTTP over IPv6', { skip: hasLoopback6 ? false : 'this machine has no :
       assert.equal(four.has('peers6'), false);
       assert.equal(asBytes(four.get('peers')).length, 0);
     } finally {
-      await t.tracker.close();
+      await t.close();
     }
   });
 });

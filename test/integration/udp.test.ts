@@ -1,7 +1,6 @@
 /** The real tracker on ephemeral ports, spoken to over real UDP (BEP 15). */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { networkInterfaces } from 'node:os';
 import { decodeCompactPeers } from '../../src/protocol/peers.js';
 import type { AnnounceRequest } from '../../src/protocol/types.js';
 import {
@@ -11,7 +10,8 @@ import {
   encodeScrapeRequest,
   type UdpResponse,
 } from '../../src/protocol/udp.js';
-import { id20, startTestTracker, UdpClient, type TestTracker, prng } from '../helpers.js';
+import { hasLoopback6, id20, prng, UdpClient } from '../helpers.js';
+import { needsClock, startTarget, targetSkip, type Target } from '../target.js';
 
 let nextTx = 1;
 
@@ -35,16 +35,16 @@ async function udpAnnounce(client: UdpClient, connectionId: Buffer, req: Announc
 }
 
 
-describe('UDP tracker', () => {
-  let t: TestTracker;
+describe('UDP tracker', { skip: targetSkip }, () => {
+  let t: Target;
   let client: UdpClient;
   before(async () => {
-    t = await startTestTracker({ interval: 900 });
+    t = await startTarget({ interval: 900 });
     client = new UdpClient(t.udpPort);
   });
   after(async () => {
     client.close();
-    await t.tracker.close();
+    await t.close();
   });
 
   test('connect, then two peers announce and find each other', async () => {
@@ -91,15 +91,15 @@ describe('UDP tracker', () => {
     assert.equal(stopped.leechers, 0);
   });
 
-  test('an unknown or expired connection id gets an action 3 error', async () => {
+  test('an unknown or expired connection id gets an action 3 error', { skip: needsClock }, async () => {
     const bogus = decodeResponse(
       await client.request(encodeAnnounceRequest({ connectionId: Buffer.alloc(8, 7), transactionId: 5, announce: announce(id20('h'), id20('p'), 1), key: 0 })),
     );
     assert.deepEqual(bogus, { action: 'error', transactionId: 5, message: 'invalid connection id' });
     const cid = await connect(client);
-    t.clock.advance(120);
+    t.clock().advance(120);
     assert.equal((await udpAnnounce(client, cid, announce(id20('h'), id20('p'), 1))).action, 'announce', 'valid for 2 minutes');
-    t.clock.advance(1);
+    t.clock().advance(1);
     const expired = await udpAnnounce(client, cid, announce(id20('h'), id20('p'), 1));
     assert.ok(expired.action === 'error' && expired.message === 'invalid connection id');
   });
@@ -140,17 +140,15 @@ describe('UDP tracker', () => {
     }
     const ok = await udpAnnounce(client, await connect(client), announce(id20('after'), id20('after'), 9));
     assert.equal(ok.action, 'announce');
-    assert.equal(t.logs.lines.filter((l) => l['level'] === 50).length, 0, 'no internal errors logged');
+    assert.equal(t.logLines().filter((l) => l['level'] === 50).length, 0, 'no internal errors logged');
   });
 });
 
-const hasLoopback6 = Object.values(networkInterfaces()).some((list) => list?.some((i) => i.family === 'IPv6' && i.address === '::1'));
-
-describe('UDP over IPv6', { skip: hasLoopback6 ? false : 'this machine has no ::1' }, () => {
+describe('UDP over IPv6', { skip: targetSkip || (hasLoopback6 ? false : 'this machine has no ::1') }, () => {
   test('announce replies carry 18-byte peers, IPv4 peers ::ffff:-mapped', async () => {
-    const t = await startTestTracker({ host: null, ipv6: true });
-    const c4 = new UdpClient(t.tracker.port('udp', 4), '127.0.0.1');
-    const c6 = new UdpClient(t.tracker.port('udp', 6), '::1');
+    const t = await startTarget({ host: null, ipv6: true });
+    const c4 = new UdpClient(t.port('udp', 4), '127.0.0.1');
+    const c6 = new UdpClient(t.port('udp', 6), '::1');
     try {
       const hash = id20('udp6');
       await udpAnnounce(c4, await connect(c4), announce(hash, id20('four'), 6004));
@@ -169,7 +167,7 @@ describe('UDP over IPv6', { skip: hasLoopback6 ? false : 'this machine has no ::
     } finally {
       c4.close();
       c6.close();
-      await t.tracker.close();
+      await t.close();
     }
   });
 });
