@@ -4,8 +4,8 @@
  * of last announce, its new role; the swarm's size, or that it emptied);
  * the changes are increments and "newest wins" updates, so applying them
  * later, batched, from several trackers in any order gives exact totals.
- * A swarm script cannot write the tracker-wide keys itself: they live in
- * another Cluster slot.
+ * Written apart from the swarm scripts: one write of many changes instead
+ * of one per announce.
  */
 import type { RedisArg } from './redis-connection.js';
 

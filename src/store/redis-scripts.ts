@@ -16,10 +16,11 @@
  *            peer n at slot n: a reply's peers are one GETRANGE, not one
  *            Lua string per peer (which cost 19 µs of Redis time at numwant
  *            50). A peer that leaves is replaced by the segment's last.
- * The tracker-wide keys share the tag `{wk}` (another slot; never touched by
- * a swarm script, so the store works on Cluster): `live` (peers by role and
+ * The tracker-wide keys share the tag `{wk}`: `live` (peers by role and
  * second of last announce), `t` (torrent → newest announce), `z` (torrent →
- * peers, for the top swarms).
+ * peers, for the top swarms). A swarm script never touches them (they are
+ * written in batches by redis-pending.ts); the announce script does span
+ * swarms, so the store needs one Redis, not a Cluster.
  */
 
 /** A swarm's figures, one field `m` of its hash: second of the last purge, peers in each segment (4s 4l 6s 6l), downloaded, rotating position. */
