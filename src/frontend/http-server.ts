@@ -69,6 +69,7 @@ export interface HttpServersContext {
 export class HttpServers {
   private readonly ctx: HttpServersContext;
   private readonly servers: Server[] = [];
+  private readonly kinds = new Map<Server, ListenerKind>();
   private readonly closer = new SocketCloser();
   private draining = false;
   /** Requests received but never fully answered (reported when the tracker stops). */
@@ -83,6 +84,7 @@ export class HttpServers {
     const { events, warnings } = this.ctx;
     const server = this.create(kind, handler);
     const bound = await listenTcp(server, kind, address, port, family === 6);
+    this.kinds.set(server, kind);
     // After listening, the only errors are accept failures: the listener keeps going. (EMFILE
     // never gets here: libuv drops those connections itself; FdWatch reports it.)
     server.on('error', (err: NodeJS.ErrnoException) => {
@@ -90,6 +92,13 @@ export class HttpServers {
       warnings.warn({ code: err.code, listener: kind, err: err.message }, 'accept failed');
     });
     return bound;
+  }
+
+  /** How many listeners of these kinds are up (accepting connections). */
+  up(kinds: readonly ListenerKind[]): number {
+    let n = 0;
+    for (const [server, kind] of this.kinds) if (server.listening && kinds.includes(kind)) n++;
+    return n;
   }
 
   private create(kind: ListenerKind, handler: Handler): Server {

@@ -1,7 +1,7 @@
 /**
  * The stats page server, apart from the tracker listeners: `/` (the page),
- * `/stats.json` (every figure on it), and the page's own script, styles and
- * icon. Nothing is loaded from elsewhere, so the page works offline and
+ * `/stats.json` (every figure on it), `/health` (for a load balancer or a
+ * monitor), `/metrics`, and the page's own script, styles and icon. Nothing is loaded from elsewhere, so the page works offline and
  * tells no third party who looks at it.
  */
 import { createHash } from 'node:crypto';
@@ -40,7 +40,25 @@ export interface StatsJson extends ActivityFigures {
   error_replies: Partial<Record<ErrorCode, number>>;
   live: StoreTotals;
   announce_urls: AnnounceUrls;
+  /** What this tracker keeps, and where (the page's footer says it). */
+  storage: StorageInfo;
   top_swarms: { info_hash: string; peers: number; seeders: number; leechers: number; downloaded: number }[];
+}
+
+export interface StorageInfo {
+  /** Where the swarms (peer ids, addresses, ports) live. */
+  store: 'memory' | 'redis';
+  /** Whether they are also written to a --state-file, and how often (seconds; null: none). */
+  state_file: boolean;
+  state_interval_seconds: number | null;
+}
+
+/** GET /health: every listener up and the store answering. */
+export interface HealthReport {
+  ok: boolean;
+  /** Tracker listeners (or, with --workers, worker processes) up, of those expected. */
+  listeners: { up: number; expected: number };
+  store: 'memory' | 'ok' | 'unreachable';
 }
 
 export interface StatsPageContext {
@@ -56,6 +74,8 @@ export interface StatsPageContext {
   announceUrls: AnnounceUrls;
   /** /metrics (null: --no-metrics). */
   metrics: { render(): Promise<string>; contentType: string } | null;
+  storage: StorageInfo;
+  health(): Promise<HealthReport>;
 }
 
 interface Asset {
@@ -118,6 +138,7 @@ export async function buildStatsJson(ctx: StatsPageContext): Promise<StatsJson> 
     error_replies: snap.errors,
     live,
     announce_urls: ctx.announceUrls,
+    storage: ctx.storage,
     ...snap.activity,
     top_swarms: top.map(swarm),
   };
@@ -144,6 +165,16 @@ export function createStatsHandler(ctx: StatsPageContext): (req: IncomingMessage
         (err: unknown) => {
           ctx.logger.error({ err }, 'stats.json failed');
           send(res, 500, 'application/json; charset=utf-8', '{"error":"internal error"}', { 'Cache-Control': 'no-store' });
+        },
+      );
+      return;
+    }
+    if (path === '/health') {
+      ctx.health().then(
+        (h) => send(res, h.ok ? 200 : 503, 'application/json; charset=utf-8', JSON.stringify({ status: h.ok ? 'ok' : 'unavailable', listeners: h.listeners, store: h.store }) + '\n', { 'Cache-Control': 'no-store' }),
+        (err: unknown) => {
+          ctx.logger.error({ err }, 'health check failed');
+          send(res, 503, 'application/json; charset=utf-8', '{"status":"unavailable"}\n', { 'Cache-Control': 'no-store' });
         },
       );
       return;

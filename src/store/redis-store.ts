@@ -4,20 +4,22 @@
  * contract (store.ts) like the memory store; the key layout and the scripts
  * are in redis-scripts.ts.
  *
- * One round trip per announce: a script records the peer, purges the
- * swarm's expired peers (sorted by last announce, so nothing walks a whole
- * swarm or the keyspace), updates the counts, picks up to numwant peers from
- * a rotating position and counts a completion, atomically. Scrapes of several
+ * Announces are batched (redis-announce.ts): one round trip and one script
+ * call for the announces of one event-loop turn. For each, the script
+ * records the peer, purges the swarm's expired peers (sorted by last
+ * announce, so nothing walks a whole swarm or the keyspace), updates the
+ * counts, picks up to numwant peers from a rotating position and counts a
+ * completion, atomically. Scrapes of several
  * hashes are pipelined. Tracker-wide totals are batched (redis-pending.ts)
  * and written every FLUSH_MS, and before any read of them. An abandoned
  * swarm's keys expire by themselves (key TTL).
  */
-import { EMPTY_PEERS, PEER_ID_LENGTH, type PeerSet } from '../protocol/peers.js';
 import type { ScrapeFile } from '../protocol/types.js';
 import type { Logger } from '../runtime/log.js';
+import { AnnounceBatcher } from './redis-announce.js';
 import { RedisLink, Script } from './redis-connection.js';
 import { LEECHER, PendingTotals, SEEDER } from './redis-pending.js';
-import { ADMIT_LUA, ANNOUNCE_BATCH_LUA, DROP_DEAD_LUA, DROP_SWARM_LUA, FLUSH_LUA, PRUNE_LIVE_LUA, RECORD_SIZE, REPLY_HEADER, SCRAPE_LUA, TOTALS_LUA } from './redis-scripts.js';
+import { ADMIT_LUA, ANNOUNCE_BATCH_LUA, DROP_DEAD_LUA, DROP_SWARM_LUA, FLUSH_LUA, PRUNE_LIVE_LUA, SCRAPE_LUA, TOTALS_LUA } from './redis-scripts.js';
 import type { AnnounceOutcome, StoreAnnounce, StoreTotals, SwarmStore, SwarmSummary, SweepResult } from './store.js';
 
 const ANNOUNCE_BATCH = new Script('wkAnnounceBatch', 0, ANNOUNCE_BATCH_LUA);
@@ -40,20 +42,6 @@ const TOP = 10;
 const SCRAPE_BATCH = 1000;
 const KEY_CACHE_SIZE = 50_000;
 
-const EVENT_CODE = { started: 0x73, completed: 0x63, stopped: 0x78, none: 0x6e } as const;
-/** Announces per script call at most: a batch holds Redis for about 10 µs an announce. */
-const MAX_BATCH = 256;
-const FLAG_SEEDER = 1;
-const FLAG_ADMIT = 2;
-
-interface Queued {
-  input: StoreAnnounce;
-  now: number;
-  admitCheck: boolean;
-  resolve: (outcome: AnnounceOutcome | null) => void;
-  reject: (err: unknown) => void;
-}
-
 export interface RedisStoreOptions {
   url: string;
   peerTtl: number;
@@ -64,45 +52,6 @@ export interface RedisStoreOptions {
   commandTimeoutMs?: number;
   /** How long to wait for Redis at start before serving errors until it answers. */
   connectWaitMs?: number;
-}
-
-const MAPPED = Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff]);
-
-/**
- * The reply's peers from the records the script read (peer id + compact
- * address; IPv6 ones first): up to `want` of them, the requester's own
- * record (at `selfAt` among its family's, or -1) left out, in the
- * requester's compact form (IPv4 mapped for an IPv6 client).
- */
-function peerSet(addrs: Uint8Array, ids: Uint8Array, v6: boolean, want: number, pieces: readonly Buffer[], len6: number, selfAt: number): PeerSet {
-  const entrySize = v6 ? 18 : 6;
-  const withIds = ids.length > 0;
-  const skip6 = v6 ? selfAt : -1;
-  const skip4 = v6 ? -1 : selfAt;
-  let count = 0;
-  // Offset of each record within its family's records (all IPv6 pieces come first).
-  let at = 0;
-  for (const piece of pieces) {
-    for (let o = 0; o < piece.length && count < want; ) {
-      const inV6 = at < len6;
-      const size = inV6 ? PEER_ID_LENGTH + 18 : PEER_ID_LENGTH + 6;
-      if (o + size > piece.length) break;
-      if (at !== (inV6 ? skip6 : len6 + skip4)) {
-        // Byte loops: Buffer#copy with offsets makes a view object per call, 50 a reply.
-        let to = count * entrySize;
-        if (v6 && !inV6) {
-          for (let b = 0; b < 12; b++) addrs[to + b] = MAPPED[b]!;
-          to += 12;
-        }
-        for (let b = o + PEER_ID_LENGTH; b < o + size; b++) addrs[to++] = piece[b]!;
-        if (withIds) for (let b = 0, t = count * PEER_ID_LENGTH; b < PEER_ID_LENGTH; b++) ids[t + b] = piece[o + b]!;
-        count++;
-      }
-      o += size;
-      at += size;
-    }
-  }
-  return { count, entrySize, addrs, ids };
 }
 
 function num(v: unknown): number {
@@ -119,6 +68,7 @@ export class RedisStore implements SwarmStore {
   private flushing: Promise<void> | null = null;
   private readonly timer: NodeJS.Timeout;
   private top: SwarmSummary[] = [];
+  private readonly batcher: AnnounceBatcher;
 
   private constructor(link: RedisLink, options: RedisStoreOptions) {
     this.link = link;
@@ -127,6 +77,16 @@ export class RedisStore implements SwarmStore {
     this.prefix = options.prefix ?? 'wk';
     const tag = `${this.prefix}:{${this.prefix}}`;
     this.globalKeys = { live: `${tag}:live`, t: `${tag}:t`, z: `${tag}:z` };
+    this.batcher = new AnnounceBatcher({
+      link,
+      script: ANNOUNCE_BATCH,
+      prefix: this.prefix,
+      peerTtl: this.peerTtl,
+      keyTtl: this.peerTtl + KEY_TTL_SLACK_S,
+      pending: this.pending,
+      hex: (ih) => this.swarmHex(ih),
+      admit: (ih, now) => this.admit(ih, now),
+    });
     this.timer = setInterval(() => {
       if (!this.pending.empty) this.flush().catch(() => undefined);
     }, FLUSH_MS);
@@ -143,10 +103,6 @@ export class RedisStore implements SwarmStore {
 
   /** Recently used swarms' key names: building them (hex, five strings) costs more than the lookup. */
   private readonly keyCache = new Map<string, string[]>();
-  /** Announces waiting for the next batch, sent when this turn of the event loop is done. */
-  private queue: Queued[] = [];
-  private batchScheduled = false;
-
   private readonly hexCache = new Map<string, string>();
 
   private swarmHex(infoHash: string): string {
@@ -170,102 +126,7 @@ export class RedisStore implements SwarmStore {
   }
 
   announce(input: StoreAnnounce, now: number): Promise<AnnounceOutcome | null> {
-    return this.enqueue(input, now, Number.isFinite(this.maxTorrents));
-  }
-
-  private enqueue(input: StoreAnnounce, now: number, admitCheck: boolean): Promise<AnnounceOutcome | null> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ input, now, admitCheck, resolve, reject });
-      if (this.queue.length >= MAX_BATCH) this.sendBatch();
-      else if (!this.batchScheduled) {
-        this.batchScheduled = true;
-        // After the poll phase: every datagram and request read in this turn joins the batch.
-        setImmediate(() => {
-          this.batchScheduled = false;
-          this.sendBatch();
-        });
-      }
-    });
-  }
-
-  private sendBatch(): void {
-    const batch = this.queue;
-    if (batch.length === 0) return;
-    this.queue = [];
-    const recs = Buffer.allocUnsafe(batch.length * RECORD_SIZE);
-    for (let i = 0; i < batch.length; i++) {
-      const { input, now, admitCheck } = batch[i]!;
-      const o = i * RECORD_SIZE;
-      const v6 = input.addr.length === 18;
-      recs[o] = v6 ? 0x36 : 0x34;
-      recs[o + 1] = (input.seeder ? FLAG_SEEDER : 0) | (admitCheck ? FLAG_ADMIT : 0);
-      recs[o + 2] = EVENT_CODE[input.event];
-      recs.writeUInt16BE(Math.min(input.numwant, 0xffff), o + 3);
-      recs.writeUInt32BE(now, o + 5);
-      recs.write(this.swarmHex(input.infoHash), o + 9, 40, 'latin1');
-      recs.write(input.peerId, o + 49, 20, 'latin1');
-      recs.fill(0, o + 69, o + RECORD_SIZE);
-      recs.write(input.addr, o + 69, input.addr.length, 'latin1');
-    }
-    this.link.run(ANNOUNCE_BATCH, [], [this.prefix, this.peerTtl, this.peerTtl + KEY_TTL_SLACK_S, recs]).then(
-      (reply) => this.settleBatch(batch, reply),
-      (err: unknown) => {
-        for (const q of batch) q.reject(err);
-      },
-    );
-  }
-
-  private settleBatch(batch: readonly Queued[], reply: unknown): void {
-    const parts = Array.isArray(reply) ? (reply as unknown[]) : [];
-    // One allocation for every reply's peers in the batch (a small Buffer each cost more in garbage collection than the rest of the reply).
-    let bytes = 0;
-    for (let j = 0, k = 0; j < batch.length && k < parts.length; j++) {
-      const head = parts[k];
-      if (!Buffer.isBuffer(head) || head.length !== REPLY_HEADER) break;
-      const input = batch[j]!.input;
-      bytes += Math.max(0, head.readInt32BE(13)) * ((input.addr.length === 18 ? 18 : 6) + (input.peerIds === true ? PEER_ID_LENGTH : 0));
-      k += 1 + head[35]!;
-    }
-    const arena = new Uint8Array(bytes);
-    let used = 0;
-    const take = (n: number): Uint8Array => arena.subarray(used, (used += n));
-    let i = 0;
-    for (const q of batch) {
-      const head = parts[i++];
-      if (!Buffer.isBuffer(head) || head.length !== REPLY_HEADER) {
-        q.reject(new Error('unexpected reply from the announce script'));
-        continue;
-      }
-      const status = head.readInt8(0);
-      const complete = head.readInt32BE(1);
-      const incomplete = head.readInt32BE(5);
-      const downloaded = head.readInt32BE(9);
-      const want = head.readInt32BE(13);
-      const prevRole = head[17]!;
-      const prevLast = head.readInt32BE(18);
-      const newRole = head[22]!;
-      const len6 = head.readUInt32BE(23);
-      const selfAt = head.readInt32BE(31);
-      const pieces = parts.slice(i, i + head[35]!) as Buffer[];
-      i += pieces.length;
-      if (status === -1) {
-        // A torrent new to every tracker on this Redis: it takes a place under --max-torrents first.
-        this.admit(q.input.infoHash, q.now).then(
-          (ok) => (ok ? this.enqueue(q.input, q.now, false).then(q.resolve, q.reject) : q.resolve(null)),
-          q.reject,
-        );
-        continue;
-      }
-      const { input, now } = q;
-      if (prevRole === SEEDER || prevRole === LEECHER) this.pending.peer(prevRole, prevLast, -1);
-      if (newRole === SEEDER || newRole === LEECHER) this.pending.peer(newRole, now, 1);
-      if (status === 2) this.pending.emptied(input.infoHash, now);
-      else if (newRole > 0) this.pending.announced(input.infoHash, now, complete + incomplete);
-      else if (prevRole > 0) this.pending.resized(input.infoHash, complete + incomplete);
-      const v6 = input.addr.length === 18;
-      const peers = want > 0 ? peerSet(take(want * (v6 ? 18 : 6)), input.peerIds === true ? take(want * PEER_ID_LENGTH) : EMPTY_PEERS.ids, v6, want, pieces, len6, selfAt) : EMPTY_PEERS;
-      q.resolve({ complete, incomplete, downloaded, peers });
-    }
+    return this.batcher.announce(input, now, Number.isFinite(this.maxTorrents));
   }
 
   /** Writes what is pending now; runs one flush at a time (a second caller waits for a fresh one). */
@@ -397,6 +258,16 @@ export class RedisStore implements SwarmStore {
     await this.flush();
     if (dropped > 0) this.top = this.top.filter((t) => !refuse(t.infoHash));
     return dropped;
+  }
+
+  /** Whether Redis answers a PING now (within the command timeout). */
+  async ping(): Promise<boolean> {
+    try {
+      await this.link.call('ping', []);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Deletes every key of this store's prefix (tests). */

@@ -57,6 +57,8 @@ export async function startPrimary(options: TrackerOptions, logger: Logger): Pro
   // One key for every worker's UDP connection ids: the datagrams of one client reach any of them.
   const secret = randomBytes(8).toString('hex');
   const workers = new Set<Worker>();
+  /** Workers that reported ready and have not exited (GET /health). */
+  const serving = new Set<Worker>();
   let stopping = false;
   let nextStatsId = 1;
   const waiting = new Map<number, (s: ActivitySnapshot) => void>();
@@ -72,12 +74,14 @@ export async function startPrimary(options: TrackerOptions, logger: Logger): Pro
         if (!isWildkatMessage<FromWorker>(m)) return;
         if (m.wk === 'ready') {
           ready = true;
+          serving.add(worker);
           resolve(m.listeners);
         } else if (m.wk === 'failed') reject(new WorkerStartError(m.message, m.usage));
         else if (m.wk === 'stats') waiting.get(m.id)?.(m.snapshot);
       });
       worker.on('exit', (code, signal) => {
         workers.delete(worker);
+        serving.delete(worker);
         if (!ready) {
           reject(new WorkerStartError(`a worker exited before it was ready (${signal ?? `code ${code}`})`, false));
           return;
@@ -125,7 +129,13 @@ export async function startPrimary(options: TrackerOptions, logger: Logger): Pro
   try {
     const started = await Promise.all(Array.from({ length: options.workers }, () => fork()));
     listeners = started[0] ?? [];
-    stats = await startTracker(options, { logger, role: 'stats', statsSeed: seed, source: { snapshot: gather } });
+    stats = await startTracker(options, {
+      logger,
+      role: 'stats',
+      statsSeed: seed,
+      source: { snapshot: gather },
+      workersUp: () => ({ up: serving.size, expected: options.workers }),
+    });
   } catch (err) {
     stopping = true;
     for (const w of workers) w.process.kill('SIGKILL');

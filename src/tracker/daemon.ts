@@ -56,6 +56,8 @@ export interface TrackerDeps {
   statsSeed?: number;
   /** Key of the UDP connection ids (workers share one: a connect answered by one is valid at the others). */
   connectionSecret?: Uint8Array;
+  /** With --workers (role `stats`): how many workers are up, of how many (GET /health). */
+  workersUp?: () => { up: number; expected: number };
 }
 
 export interface RunningTracker {
@@ -84,16 +86,18 @@ export interface RunningTracker {
 /** A store the tracker opened, and how to let it go. */
 export interface OpenedStore {
   store: SwarmStore;
+  /** null: nothing to ask (the memory store); else whether the shared store answers. */
+  healthy: (() => Promise<boolean>) | null;
   close(): Promise<void>;
 }
 
 /** The one place the store is chosen from configuration. */
 export async function createStore(options: TrackerOptions, logger: Logger): Promise<OpenedStore> {
   if (options.store === 'memory') {
-    return { store: new MemoryStore({ peerTtl: options.peerTtl, maxTorrents: options.maxTorrents }), close: () => Promise.resolve() };
+    return { store: new MemoryStore({ peerTtl: options.peerTtl, maxTorrents: options.maxTorrents }), healthy: null, close: () => Promise.resolve() };
   }
   const store = await RedisStore.open({ url: options.store, peerTtl: options.peerTtl, maxTorrents: options.maxTorrents, logger });
-  return { store, close: () => store.close() };
+  return { store, healthy: () => store.ping(), close: () => store.close() };
 }
 
 /** `:port` unless it is the scheme's default. */
@@ -107,7 +111,7 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? createLogger(options.verbose);
   const warnings = new RateLimitedWarnings(logger, clock);
-  const opened: OpenedStore = deps.store !== undefined ? { store: deps.store, close: () => Promise.resolve() } : await createStore(options, logger);
+  const opened: OpenedStore = deps.store !== undefined ? { store: deps.store, healthy: null, close: () => Promise.resolve() } : await createStore(options, logger);
   const store = opened.store;
   const limits: HttpLimits = { ...HTTP_LIMITS, ...deps.http };
   // Filled in once the metrics exist (the state file is loaded before anything else starts).
@@ -142,6 +146,9 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
   const reloader = tls !== null && options.cert !== null && options.key !== null ? new CertificateReloader(options.cert, options.key, logger) : null;
 
   const listeners: ListenerInfo[] = [];
+  /** UDP sockets bound and not closed. */
+  const udpUp = new Set<Socket>();
+  let expectedTrackerListeners = 0;
   const http = new HttpServers({ limits, tls, reloader, maxConnections: options.maxConnections, events, logger, warnings });
   const sockets: Socket[] = [];
   const trackerHandler = (transport: Transport): Handler =>
@@ -175,6 +182,16 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
     startedAt,
     announceUrls,
     metrics,
+    storage: {
+      store: options.store === 'memory' ? 'memory' : 'redis',
+      state_file: options.stateFile !== null,
+      state_interval_seconds: options.stateFile !== null ? options.stateInterval : null,
+    },
+    health: async () => {
+      const listenersUp = deps.workersUp?.() ?? { up: http.up(['http', 'https']) + udpUp.size, expected: expectedTrackerListeners };
+      const store = opened.healthy === null ? 'memory' : (await opened.healthy()) ? 'ok' : 'unreachable';
+      return { ok: listenersUp.up === listenersUp.expected && store !== 'unreachable', listeners: listenersUp, store };
+    },
   });
 
   const closeAll = async (): Promise<void> => {
@@ -205,6 +222,8 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
         attachUdpHandler(socket, { service, events, connectionIds, logger, warnings, verbose: options.verbose });
         sockets.push(socket);
         const port = await bindUdp(socket, address, options.udpPort);
+        udpUp.add(socket);
+        socket.once('close', () => udpUp.delete(socket));
         // Send failures under load (ENOBUFS, EAGAIN) must not flood the log.
         socket.on('error', (err: NodeJS.ErrnoException) => warnings.warn({ code: err.code, err: err.message }, 'udp socket error'));
         listeners.push({ protocol: 'udp', family, address, port });
@@ -222,6 +241,7 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
     await opened.close();
     throw err;
   }
+  expectedTrackerListeners = listeners.filter((l) => l.protocol === 'http' || l.protocol === 'https' || l.protocol === 'udp').length;
   // The primary's stats part binds no tracker port: its workers listen on the configured ones.
   const trackerPort = (kind: 'udp' | 'http' | 'https', configured: number | null): number | null => (role === 'stats' ? configured : firstPort(kind));
   const udpPort = trackerPort('udp', options.udpPort);

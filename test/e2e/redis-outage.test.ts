@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ERRORS } from '../../src/protocol/errors.js';
 import { startInstance, type Instance } from '../daemon-process.js';
-import { id20 } from '../helpers.js';
+import { httpGet, id20, waitFor } from '../helpers.js';
 import { redisSkip, startRedis, type TestRedis } from '../redis-server.js';
 import { httpAnnounce, udpAnnounce, type Outcome } from '../tracker-client.js';
 
@@ -105,5 +105,22 @@ describe('Redis unreachable under load', { skip: redisSkip, concurrency: 1 }, ()
     check(await running, gapStart, gapEnd);
     assert.equal(count('redis unreachable: announces and scrapes get an error reply until it is back'), 2, 'one more line for this outage');
     assert.equal(count('redis reachable again'), 2);
+  });
+
+  test('GET /health: 200 while Redis answers, 503 while it is stopped', { timeout: 30_000 }, async () => {
+    const health = async (): Promise<{ status: number; body: unknown }> => {
+      const r = await httpGet(t.webPort, '/health');
+      return { status: r.status, body: JSON.parse(r.body.toString()) };
+    };
+    assert.deepEqual(await health(), { status: 200, body: { status: 'ok', listeners: { up: 2, expected: 2 }, store: 'ok' } });
+    redis.pause();
+    try {
+      const started = Date.now();
+      assert.deepEqual(await health(), { status: 503, body: { status: 'unavailable', listeners: { up: 2, expected: 2 }, store: 'unreachable' } });
+      assert.ok(Date.now() - started < 2000, 'answered within 2 s');
+    } finally {
+      redis.resume();
+    }
+    await waitFor(async () => (await health()).status === 200, 5000, '/health back to 200');
   });
 });

@@ -19,6 +19,28 @@ describe('stats page server', () => {
   });
   after(() => t.tracker.close());
 
+  test('GET /health: 200 with every listener up; HEAD: the status alone', async () => {
+    const reply = await httpGet(t.tracker.port('web-http'), '/health');
+    assert.equal(reply.status, 200);
+    assert.equal(reply.headers['cache-control'], 'no-store');
+    assert.deepEqual(JSON.parse(reply.body.toString()), { status: 'ok', listeners: { up: 2, expected: 2 }, store: 'memory' });
+    const head = await httpGet(t.tracker.port('web-http'), '/health', {}, '127.0.0.1', { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(head.body.length, 0);
+  });
+
+  test('GET /health: 503 while a worker is missing', async () => {
+    // What the --workers primary reports while it replaces a worker that died.
+    const other = await startTestTracker({ webHttpPort: 0 }, { workersUp: () => ({ up: 1, expected: 2 }) });
+    try {
+      const reply = await httpGet(other.tracker.port('web-http'), '/health');
+      assert.equal(reply.status, 503);
+      assert.deepEqual(JSON.parse(reply.body.toString()), { status: 'unavailable', listeners: { up: 1, expected: 2 }, store: 'memory' });
+    } finally {
+      await other.tracker.close();
+    }
+  });
+
   test('/stats.json counts HTTP and UDP announces, scrapes, live peers and bytes', async () => {
     const hash = id20('stats');
     for (let i = 0; i < 5; i++) {
