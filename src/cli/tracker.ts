@@ -1,11 +1,14 @@
 /** The wildkat-tracker command: flags (the seed's CLI contract) → startTracker. */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import cluster from 'node:cluster';
+import { hostname, networkInterfaces } from 'node:os';
+import type { ListenerInfo } from '../frontend/listen.js';
 import { ConfigError, DEFAULT_OPTIONS, resolveOptions, type TrackerOptions } from '../runtime/config.js';
-import { createLogger, type Logger } from '../runtime/log.js';
+import { createLogger, LOG_LEVELS, logLevelOf, type Logger } from '../runtime/log.js';
 import { startPrimary, WorkerStartError } from '../tracker/cluster.js';
 import { ListenError, startTracker } from '../tracker/daemon.js';
 import { handleSignals, type Stoppable } from '../tracker/signals.js';
+import { startSummary } from '../tracker/start-summary.js';
 import { runWorker } from '../tracker/worker.js';
 import { VERSION } from '../runtime/version.js';
 
@@ -52,6 +55,7 @@ export function buildProgram(): Command {
     )
     .addOption(new Option('--full-scrape', 'allow scrape with no info_hash').default(false))
     .addOption(new Option('--verbose', 'debug logging with request and response payloads').default(false))
+    .addOption(new Option('--log-level <level>', 'least severe level logged (readable lines on a terminal, JSON otherwise)').choices(LOG_LEVELS).default(d.logLevel))
     .addOption(new Option('--https-port <port>', 'tracker HTTPS listen port (needs --cert and --key; default: disabled)').argParser(integer))
     .addOption(new Option('--cert <path>', 'TLS certificate chain, PEM (e.g. acme.sh fullchain.cer)'))
     .addOption(new Option('--key <path>', 'TLS private key, PEM'))
@@ -109,15 +113,23 @@ export async function main(argv: readonly string[]): Promise<void> {
     await runWorker(input);
     return;
   }
-  let tracker: Stoppable & { logger: Logger };
+  let tracker: Stoppable & { logger: Logger; listeners: readonly ListenerInfo[] };
   try {
     const options = resolveOptions(input);
-    tracker = options.workers > 1 ? await startPrimary(options, createLogger(options.verbose)) : await startTracker(options);
+    tracker = options.workers > 1 ? await startPrimary(options, createLogger(logLevelOf(options))) : await startTracker(options);
   } catch (err) {
     if (err instanceof ConfigError) fatal(err.message, EXIT_USAGE);
     if (err instanceof ListenError) fatal(err.message, 1);
     if (err instanceof WorkerStartError) fatal(err.message, err.usage ? EXIT_USAGE : 1);
     throw err;
+  }
+  if (process.stdout.isTTY === true) {
+    const options = resolveOptions(input);
+    const addresses6 = Object.values(networkInterfaces())
+      .flatMap((list) => list ?? [])
+      .filter((i) => i.family === 'IPv6' && !i.internal && !i.address.startsWith('fe80'))
+      .map((i) => i.address);
+    process.stdout.write(startSummary({ options, listeners: tracker.listeners, version: VERSION, hostName: hostname(), addresses6 }));
   }
   handleSignals(tracker, { on: (signal, fn) => process.on(signal, fn), exit: (code) => process.exit(code), logger: tracker.logger });
 

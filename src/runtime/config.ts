@@ -3,6 +3,7 @@
  * contract) and validation that names the offending flag.
  */
 import { Address4, Address6 } from 'ip-address';
+import { LOG_LEVELS, type LogLevel } from './log.js';
 
 /** A --trust-proxy entry: an address or a CIDR block. Throws ConfigError naming the flag. */
 export function parseCidr(text: string): Address4 | Address6 {
@@ -37,6 +38,8 @@ export interface TrackerOptions {
   fullScrape: boolean;
   /** Log request and response payloads at debug level. */
   verbose: boolean;
+  /** Least severe level logged (info: starts, stops, outages, warnings, one summary line a minute). */
+  logLevel: LogLevel;
   /** HTTPS tracker port; null disables (the default). */
   httpsPort: number | null;
   /** PEM certificate chain (fullchain) and private key, for every TLS listener. */
@@ -87,6 +90,7 @@ export const DEFAULT_OPTIONS: Readonly<TrackerOptions> = {
   maxScrapeHashes: 5,
   fullScrape: false,
   verbose: false,
+  logLevel: 'info',
   httpsPort: null,
   cert: null,
   key: null,
@@ -131,6 +135,7 @@ const FLAGS: Record<keyof TrackerOptions, string> = {
   maxScrapeHashes: '--max-scrape-hashes',
   fullScrape: '--full-scrape',
   verbose: '--verbose',
+  logLevel: '--log-level',
   httpsPort: '--https-port',
   cert: '--cert',
   key: '--key',
@@ -206,6 +211,9 @@ export function resolveOptions(input: Partial<TrackerOptions>): TrackerOptions {
   checkInteger('maxTorrents', o.maxTorrents, 1, 100_000_000);
   checkInteger('maxConnections', o.maxConnections, 1, 1_000_000);
   checkInteger('stateInterval', o.stateInterval, 1, DAY);
+  if (!(LOG_LEVELS as readonly string[]).includes(o.logLevel)) {
+    throw new ConfigError('--log-level', `one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(o.logLevel)}`);
+  }
   for (const cidr of o.trustProxy) parseCidr(cidr);
   checkStore(o);
   if (o.allowList !== null && o.denyList !== null) {

@@ -1,17 +1,28 @@
 /** pino logging, and a warning gate that a flood cannot turn into a full disk. */
 import { pino, type Logger } from 'pino';
 import type { Clock } from './clock.js';
+import { prettyDestination } from './pretty-log.js';
 
 export type { Logger };
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**
  * Synchronous writes to stdout: pino's default buffers and writes in the
  * background, and on exit flushes the rest synchronously, which can put the
  * last lines ("state saved", "stopped") before an earlier write still in
  * flight, or lose it. The daemon logs little (warnings are rate-limited).
+ * Readable lines when stdout is a terminal, JSON otherwise (journald,
+ * files, pipes).
  */
-export function createLogger(verbose: boolean): Logger {
-  return pino({ name: 'wildkat-tracker', level: verbose ? 'debug' : 'info' }, pino.destination({ dest: 1, sync: true }));
+export function createLogger(level: LogLevel, pretty = process.stdout.isTTY === true): Logger {
+  return pino({ name: 'wildkat-tracker', level }, pretty ? prettyDestination(1) : pino.destination({ dest: 1, sync: true }));
+}
+
+/** The level in force: --verbose means debug whatever --log-level says. */
+export function logLevelOf(options: { verbose: boolean; logLevel: LogLevel }): LogLevel {
+  return options.verbose ? 'debug' : options.logLevel;
 }
 
 /**

@@ -50,6 +50,8 @@ export interface PrimaryHandle {
   /** SIGHUP: every worker and the stats page load the certificate and the access list again. */
   reload(): void;
   readonly logger: Logger;
+  /** The workers' tracker listeners and the primary's stats page listeners. */
+  readonly listeners: readonly ListenerInfo[];
 }
 
 export async function startPrimary(options: TrackerOptions, logger: Logger): Promise<PrimaryHandle> {
@@ -152,6 +154,7 @@ export async function startPrimary(options: TrackerOptions, logger: Logger): Pro
 
   return {
     logger,
+    listeners: [...listeners, ...stats.listeners],
     async close() {
       stopping = true;
       const all = [...workers];

@@ -15,7 +15,7 @@ import type { Transport } from '../protocol/types.js';
 import { systemClock, type Clock } from '../runtime/clock.js';
 import { domainHost, resolveOptions, type TrackerOptions } from '../runtime/config.js';
 import { FdWatch } from '../runtime/fd-watch.js';
-import { createLogger, RateLimitedWarnings, type Logger } from '../runtime/log.js';
+import { createLogger, logLevelOf, RateLimitedWarnings, type Logger } from '../runtime/log.js';
 import { LoopDelayMonitor } from '../runtime/loop-delay.js';
 import { VERSION } from '../runtime/version.js';
 import type { AccessList } from '../service/access-list.js';
@@ -24,6 +24,7 @@ import { TrackerService, whenReady } from '../service/service.js';
 import { StatsCollector } from '../stats/collector.js';
 import { createStatsHandler, type AnnounceUrls } from '../stats/page-server.js';
 import { TrackerMetrics } from '../stats/metrics.js';
+import { MinuteReport } from '../stats/minute-report.js';
 import { localSource, type ActivitySnapshot, type ActivitySource } from '../stats/snapshot.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { RedisStore } from '../store/redis-store.js';
@@ -56,6 +57,8 @@ export interface TrackerDeps {
   statsSeed?: number;
   /** Key of the UDP connection ids (workers share one: a connect answered by one is valid at the others). */
   connectionSecret?: Uint8Array;
+  /** How often the "the last minute" line may be logged (tests shorten it). */
+  reportIntervalMs?: number;
   /** With --workers (role `stats`): how many workers are up, of how many (GET /health). */
   workersUp?: () => { up: number; expected: number };
 }
@@ -109,7 +112,7 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
   const options = resolveOptions(input);
   const tls: TlsMaterial | null = options.cert !== null && options.key !== null ? loadTlsMaterial(options.cert, options.key) : null;
   const clock = deps.clock ?? systemClock;
-  const logger = deps.logger ?? createLogger(options.verbose);
+  const logger = deps.logger ?? createLogger(logLevelOf(options));
   const warnings = new RateLimitedWarnings(logger, clock);
   const opened: OpenedStore = deps.store !== undefined ? { store: deps.store, healthy: null, close: () => Promise.resolve() } : await createStore(options, logger);
   const store = opened.store;
@@ -279,6 +282,9 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
     return reloader.reload('reload requested');
   };
 
+  // The primary reports for every worker (its source merges them); a worker reports nothing itself.
+  const minuteReport = role === 'worker' ? null : new MinuteReport(deps.source ?? local, store, clock, logger);
+  minuteReport?.start(deps.reportIntervalMs);
   const sweeper = new Sweeper({ store, clock, logger, ...(metrics !== null && { onSlice: (ms: number) => metrics.observeSweepSlice(ms) }) });
   if (role !== 'worker') sweeper.start();
   fdWatch.start();
@@ -305,6 +311,7 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
       access?.reload('reload requested');
     },
     async close() {
+      minuteReport?.stop();
       access?.stop();
       sweeper.stop();
       fdWatch.stop();
