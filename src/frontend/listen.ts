@@ -24,7 +24,10 @@ export class ListenError extends Error {
   constructor(flag: string, address: string, port: number, cause: NodeJS.ErrnoException) {
     const where = `${address.includes(':') ? `[${address}]` : address}:${port}`;
     let fix = `choose another port, or ${flag} 0 to disable it`;
-    if (cause.code === 'EACCES') fix = `ports below 1024 need root or CAP_NET_BIND_SERVICE; ${fix}`;
+    if (cause.code === 'EACCES') {
+      const suggested = port < 1024 ? port + 8000 : port;
+      fix = `ports below 1024 need root or CAP_NET_BIND_SERVICE (the systemd unit grants it); as a normal user run with ${flag} ${suggested}, or ${flag} 0 to disable it`;
+    }
     if (cause.code === 'EADDRINUSE') fix = `another program is using it; ${fix}`;
     if (cause.code === 'EADDRNOTAVAIL') fix = `${address} is not an address of this machine; check --host`;
     super(`${flag}: cannot listen on ${where} (${cause.code ?? cause.message}): ${fix}`);

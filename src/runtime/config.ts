@@ -179,6 +179,14 @@ export function resolveOptions(input: Partial<TrackerOptions>): TrackerOptions {
   if (o.httpPort === null && o.udpPort === null && o.httpsPort === null) {
     throw new ConfigError('--http-port', '--http-port, --https-port and --udp-port are all disabled: no tracker would listen');
   }
+  // The tracker and the stats page are different servers: one TCP port each (UDP may share a number with TCP).
+  const tcp = (['httpPort', 'httpsPort', 'webHttpPort', 'webHttpsPort'] as const).filter((k) => o[k] !== null && o[k] !== 0);
+  for (let i = 0; i < tcp.length; i++) {
+    for (let j = i + 1; j < tcp.length; j++) {
+      const [a, b] = [tcp[i]!, tcp[j]!];
+      if (o[a] === o[b]) throw new ConfigError(FLAGS[b], `port ${o[b]} is also ${FLAGS[a]}: each TCP listener needs a port of its own (UDP may share one with TCP)`);
+    }
+  }
   const tlsUser = o.httpsPort !== null ? '--https-port' : o.webHttpsPort !== null ? '--web-https-port' : null;
   if (tlsUser !== null) {
     if (o.cert === null) throw new ConfigError('--cert', `${tlsUser} needs a certificate: give --cert PATH (PEM fullchain)`);

@@ -114,6 +114,9 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? createLogger(logLevelOf(options));
   const warnings = new RateLimitedWarnings(logger, clock);
+  if ((options.cert !== null || options.key !== null) && options.httpsPort === null && options.webHttpsPort === null) {
+    logger.warn('--cert/--key given without --https-port or --web-https-port: no HTTPS listener, the certificate is not used');
+  }
   const opened: OpenedStore = deps.store !== undefined ? { store: deps.store, healthy: null, close: () => Promise.resolve() } : await createStore(options, logger);
   const store = opened.store;
   const limits: HttpLimits = { ...HTTP_LIMITS, ...deps.http };

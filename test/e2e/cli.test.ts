@@ -9,6 +9,8 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { percentEncode } from '../../src/protocol/http.js';
+import { ListenError } from '../../src/frontend/listen.js';
+import { spawnTracker } from '../daemon-process.js';
 import { asBytes, asDict, httpGet, httpsGet, id20, makeCert, servedFingerprint, waitFor, WAIT_MS, randomPort } from '../helpers.js';
 
 const BIN = fileURLToPath(new URL('../../bin/wildkat-tracker', import.meta.url));
@@ -28,6 +30,8 @@ test('invalid values: one line naming the flag, exit 2', () => {
     [['--host', 'example.com'], /^wildkat-tracker: --host: not an IP address/],
     [['--http-port', '0', '--udp-port', '0'], /no tracker would listen/],
     [['--no-such-flag'], /^wildkat-tracker: unknown option '--no-such-flag'/],
+    [['--http-port', '7000', '--web-http-port', '7000'], /^wildkat-tracker: --web-http-port: port 7000 is also --http-port: each TCP listener needs a port of its own/],
+    [['--log-level', 'loud'], /^wildkat-tracker: option '--log-level <level>' argument 'loud' is invalid\. Allowed choices are fatal, error, warn, info, debug\./],
   ];
   for (const [args, message] of cases) {
     const r = run(args);
@@ -35,6 +39,29 @@ test('invalid values: one line naming the flag, exit 2', () => {
     assert.match(r.stderr, message, args.join(' '));
     assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
   }
+});
+
+test('--cert and --key without an HTTPS port: a warning that they are not used', async () => {
+  const port = randomPort();
+  const dir = mkdtempSync(join(tmpdir(), 'wk-certonly-'));
+  const cert = makeCert(dir, 'only');
+  const daemon = spawnTracker(['--host', '127.0.0.1', '--http-port', String(port), '--udp-port', String(port), '--web-http-port', '0', '--cert', cert.certPath, '--key', cert.keyPath]);
+  try {
+    const line = await daemon.waitForLine('--cert/--key given without --https-port or --web-https-port: no HTTPS listener, the certificate is not used');
+    assert.equal(line['level'], 40);
+    await daemon.waitForLine('listening');
+  } finally {
+    await daemon.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a port below 1024 refused to a normal user: the message gives the flag and a port to use instead', () => {
+  const err = Object.assign(new Error('listen EACCES: permission denied 0.0.0.0:80'), { code: 'EACCES' });
+  assert.equal(
+    new ListenError('--web-http-port', '0.0.0.0', 80, err).message,
+    '--web-http-port: cannot listen on 0.0.0.0:80 (EACCES): ports below 1024 need root or CAP_NET_BIND_SERVICE (the systemd unit grants it); as a normal user run with --web-http-port 8080, or --web-http-port 0 to disable it',
+  );
 });
 
 test('--help lists the seed flags and exits 0', () => {
