@@ -1,7 +1,7 @@
 /** Operations: the systemd unit, the deploy script (with rollback), and the npm package. */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,9 +57,9 @@ describe('deploy script', () => {
       mkdirSync(work);
       git('init', '--quiet', '--initial-branch=main');
       git('remote', 'add', 'origin', origin);
-      // A tiny project: npm ci needs no network, `npm test` passes or fails as told.
+      // A tiny project: npm ci needs no network, the fast lane passes or fails as told (the whole `npm test` always fails: deploy must not run it).
       const commit = (message: string, testExit: number, healthy: boolean): string => {
-        writeFileSync(join(work, 'package.json'), JSON.stringify({ name: 'fake', version: '1.0.0', scripts: { build: 'node -e "require(\'fs\').writeFileSync(\'built\', \'\')"', test: `node -e "process.exit(${testExit})"` } }));
+        writeFileSync(join(work, 'package.json'), JSON.stringify({ name: 'fake', version: '1.0.0', scripts: { build: 'node -e "require(\'fs\').writeFileSync(\'built\', \'\')"', test: 'node -e "process.exit(1)"', 'test:fast': `node -e "process.exit(${testExit})"` } }));
         writeFileSync(join(work, 'package-lock.json'), JSON.stringify({ name: 'fake', version: '1.0.0', lockfileVersion: 3, requires: true, packages: { '': { name: 'fake', version: '1.0.0' } } }));
         if (healthy) writeFileSync(join(work, 'healthy'), '');
         else rmSync(join(work, 'healthy'), { force: true });
@@ -91,7 +91,7 @@ describe('deploy script', () => {
       assert.equal(r.status, 0, r.out);
       assert.equal(current(), c1);
       assert.ok(existsSync(join(root, 'current', 'built')), 'built in the release');
-      assert.match(r.out, /npm ci[\s\S]*npm run build[\s\S]*npm test[\s\S]*switching current[\s\S]*restarting[\s\S]*checking[\s\S]*deployed/);
+      assert.match(r.out, /npm ci[\s\S]*npm run build[\s\S]*npm run test:fast[\s\S]*switching current[\s\S]*restarting[\s\S]*checking[\s\S]*deployed/);
       assert.equal(restartCount(), 1);
 
       r = deploy();
@@ -102,7 +102,7 @@ describe('deploy script', () => {
       commit('broken tests', 1, true);
       r = deploy();
       assert.equal(r.status, 1);
-      assert.match(r.out, /FAILED: npm test; removing .*the running release is unchanged/);
+      assert.match(r.out, /FAILED: npm run test:fast; removing .*the running release is unchanged/);
       assert.equal(current(), c1, 'never switched to a tree that failed its tests');
       assert.equal(restartCount(), 1);
       assert.equal(readdirSync(join(root, 'releases')).length, 1, 'the failed release was removed');
@@ -148,7 +148,7 @@ function waitForLock(file: string, held: boolean): void {
 }
 
 describe('npm package', () => {
-  test('npm pack makes a tarball that installs globally and runs', async () => {
+  test('npm pack makes a tarball that installs globally and runs, and imports as a typed library', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wildkat-pack-'));
     try {
       const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as { filename: string; files: { path: string }[] }[];
@@ -156,6 +156,7 @@ describe('npm package', () => {
       for (const f of files) assert.match(f, /^(dist\/|bin\/|systemd\/|deploy\/|README\.md$|INSTALL\.md$|package\.json$|LICENSE)/, f);
       assert.ok(files.includes('bin/wildkat-tracker') && files.includes('bin/wildkat-query'));
       assert.ok(files.includes('dist/stats/assets/index.html'));
+      assert.ok(files.includes('LICENSE') && files.includes('dist/index.d.ts'), 'the licence and the type declarations are in the tarball');
       assert.ok(!files.some((f) => f.startsWith('test/') || f.startsWith('src/')));
       const prefix = join(dir, 'prefix');
       execFileSync('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', join(dir, packed[0]!.filename)], { stdio: 'ignore', timeout: 180_000 });
@@ -164,6 +165,37 @@ describe('npm package', () => {
       assert.equal(execFileSync(tracker, ['--version'], { encoding: 'utf8' }).trim(), version.version);
       assert.match(execFileSync(tracker, ['--help'], { encoding: 'utf8' }), /--http-port/);
       assert.equal(execFileSync(join(prefix, 'bin', 'wildkat-query'), ['--version'], { encoding: 'utf8' }).trim(), version.version);
+      // As a library: a project whose node_modules holds the installed package.
+      const project = join(dir, 'project');
+      mkdirSync(join(project, 'node_modules'), { recursive: true });
+      symlinkSync(join(prefix, 'lib', 'node_modules', 'wildkat'), join(project, 'node_modules', 'wildkat'));
+      writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'uses-wildkat', type: 'module', private: true }));
+      writeFileSync(
+        join(project, 'main.ts'),
+        [
+          "import { startTracker, ManualClock, type RunningTracker, type TrackerOptions } from 'wildkat';",
+          "const options: Partial<TrackerOptions> = { httpPort: 0, udpPort: 0, webHttpPort: null, host: '127.0.0.1' };",
+          '// @ts-expect-error a port is a number: the declarations are real types, not any',
+          "const wrong: Partial<TrackerOptions> = { httpPort: 'eighty' };",
+          'void wrong;',
+          'const tracker: RunningTracker = await startTracker(options, { clock: new ManualClock() });',
+          "console.log(JSON.stringify({ http: tracker.port('http'), udp: tracker.port('udp') }));",
+          'await tracker.close();',
+          '',
+        ].join('\n'),
+      );
+      writeFileSync(
+        join(project, 'tsconfig.json'),
+        JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: false, types: ['node'], typeRoots: [join(ROOT, 'node_modules', '@types')] }, files: ['main.ts'] }),
+      );
+      execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project], { cwd: project, encoding: 'utf8', timeout: 120_000 });
+      // The same program run from plain JavaScript: the types stripped, the package imported by name.
+      writeFileSync(
+        join(project, 'main.mjs'),
+        "import { startTracker } from 'wildkat';\nconst t = await startTracker({ httpPort: 0, udpPort: 0, webHttpPort: null, host: '127.0.0.1' });\nconsole.log(JSON.stringify({ http: t.port('http'), udp: t.port('udp') }));\nawait t.close();\n",
+      );
+      const ran = JSON.parse(execFileSync(process.execPath, ['main.mjs'], { cwd: project, encoding: 'utf8', timeout: 30_000 }).trim().split('\n').filter((l) => l.startsWith('{"http"')).pop()!) as { http: number; udp: number };
+      assert.ok(ran.http > 0 && ran.udp > 0, 'started and stopped through the package entry');
       // A short start and stop.
       const port = randomPort();
       const child = spawn(tracker, ['--host', '127.0.0.1', '--http-port', String(port), '--udp-port', '0', '--web-http-port', '0'], { stdio: 'ignore' });
