@@ -1,7 +1,7 @@
 /** Operations: the systemd unit, the deploy script (with rollback), and the npm package. */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -146,6 +146,32 @@ function waitForLock(file: string, held: boolean): void {
   }
   throw new Error(held ? 'the lock holder never took the lock' : 'the lock was never released');
 }
+
+test('npm start builds only when a source changed since the last build, and says so', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wildkat-start-'));
+  try {
+    mkdirSync(join(dir, 'bin'));
+    mkdirSync(join(dir, 'src'));
+    copyFileSync(join(ROOT, 'bin', 'build-if-changed.mjs'), join(dir, 'bin', 'build-if-changed.mjs'));
+    writeFileSync(join(dir, 'src', 'a.ts'), 'export {};\n');
+    // A stand-in build: counts its runs and leaves the stamp the real build leaves.
+    const build = "const fs=require('fs');fs.mkdirSync('dist',{recursive:true});fs.appendFileSync('builds','x');fs.writeFileSync('dist/.built','')";
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'fake', version: '1.0.0', scripts: { build: `node -e "${build}"` } }));
+    const start = (): string => execFileSync(process.execPath, [join(dir, 'bin', 'build-if-changed.mjs')], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+    const builds = (): number => (existsSync(join(dir, 'builds')) ? readFileSync(join(dir, 'builds'), 'utf8').length : 0);
+    assert.match(start(), /building \(first start/);
+    assert.equal(builds(), 1);
+    assert.match(start(), /dist\/ is up to date, starting/);
+    assert.equal(builds(), 1, 'no build when nothing changed');
+    const later = new Date(Date.now() + 5000);
+    writeFileSync(join(dir, 'src', 'a.ts'), 'export const changed = 1;\n');
+    utimesSync(join(dir, 'src', 'a.ts'), later, later);
+    assert.match(start(), /sources changed since the last build: building/);
+    assert.equal(builds(), 2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 describe('npm package', () => {
   test('npm pack makes a tarball that installs globally and runs, and imports as a typed library', async () => {
