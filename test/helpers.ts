@@ -18,6 +18,9 @@ import { decode, type BDict, type BValue } from '../src/protocol/bencode.js';
 export const WAIT_MS = 3000;
 
 /** Whether this machine has the IPv6 loopback address (some containers do not). */
+/** WILDKAT_LANE=core (CI on its second and third Node version): the real-client and browser tests run on one version only. */
+export const laneSkip = process.env['WILDKAT_LANE'] === 'core' ? 'real clients and Chromium run on one Node version (WILDKAT_LANE=core)' : false;
+
 export const hasLoopback6 = Object.values(networkInterfaces()).some((list) => list?.some((i) => i.family === 'IPv6' && i.address === '::1'));
 
 /** Whether a program is on PATH. */
