@@ -121,7 +121,8 @@ export class MemoryStore implements SwarmStore, Snapshottable {
       complete: swarm.seeders,
       incomplete: swarm.leechers,
       downloaded: swarm.downloaded,
-      peers: input.numwant > 0 ? this.picker.pick(swarm, table, pos, input.numwant, input.peerIds === true) : NO_PEERS,
+      // An IPv6 requester is handed IPv4 peers too: never its own IPv4 record (the same client, dual-stack).
+      peers: input.numwant > 0 ? this.picker.pick(swarm, table, pos, input.numwant, input.peerIds === true, table === swarm ? null : swarm, table === swarm || swarm.n === 0 ? -1 : swarm.find(input.peerId)) : NO_PEERS,
     };
     swarm.save();
     return outcome;

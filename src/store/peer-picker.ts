@@ -1,7 +1,8 @@
 /**
  * Picks the peers one announce hands out and writes them, in the
  * requester's compact form, into one reusable pair of buffers: no object or
- * string per peer. Rules (store contract): never the requester itself; a
+ * string per peer. Rules (store contract): never the requester itself (nor
+ * its record in the other address family: a dual-stack client); a
  * seeder gets leechers only; an IPv4 requester gets IPv4 peers only, an
  * IPv6 requester both (IPv4 ::ffff:-mapped). Each range (family × role)
  * gives its share in proportion to its size, from a cursor that moves on
@@ -31,15 +32,20 @@ export class PeerPicker {
   private entrySize: 6 | 18 = 6;
   private self: PeerTable | null = null;
   private selfPos = -1;
+  /** The requester's own record in the other family (same peer id), if any. */
+  private twin: PeerTable | null = null;
+  private twinPos = -1;
 
   private withIds = false;
 
-  pick(swarm: TableView, self: PeerTable, selfPos: number, numwant: number, withIds: boolean): PeerSet {
+  pick(swarm: TableView, self: PeerTable, selfPos: number, numwant: number, withIds: boolean, twin: PeerTable | null = null, twinPos = -1): PeerSet {
     this.withIds = withIds;
     const v6 = self.addrLen === 18;
     const seeder = self.isSeeder(selfPos);
     this.self = self;
     this.selfPos = selfPos;
+    this.twin = twinPos >= 0 ? twin : null;
+    this.twinPos = twinPos;
     this.entrySize = v6 ? 18 : 6;
     this.count = 0;
     this.used = 0;
@@ -73,8 +79,7 @@ export class PeerPicker {
   private addRange(table: PeerTable, seeders: boolean): number {
     const size = seeders ? table.nS : table.nL;
     if (size === 0) return 0;
-    const containsSelf = table === this.self && table.isSeeder(this.selfPos) === seeders;
-    const available = size - (containsSelf ? 1 : 0);
+    const available = size - (this.skipIn(table, seeders) >= 0 ? 1 : 0);
     if (available <= 0) return available;
     const r = (this.pool[this.used++] ??= { table, seeders, size, available, take: 0 });
     r.table = table;
@@ -83,6 +88,13 @@ export class PeerPicker {
     r.available = available;
     r.take = 0;
     return available;
+  }
+
+  /** Position (in the table) of the record a range must leave out: the requester, or its other-family twin; -1: none. */
+  private skipIn(table: PeerTable, seeders: boolean): number {
+    if (table === this.self && table.isSeeder(this.selfPos) === seeders) return this.selfPos;
+    if (table === this.twin && table.isSeeder(this.twinPos) === seeders) return this.twinPos;
+    return -1;
   }
 
   private ensure(want: number): void {
@@ -97,7 +109,8 @@ export class PeerPicker {
     const t = r.table;
     const first = r.seeders ? t.cap - t.nS : 0;
     let cursor = (r.seeders ? t.cursorS : t.cursorL) % r.size;
-    const selfOffset = t === this.self && t.isSeeder(this.selfPos) === r.seeders ? this.selfPos - first : -1;
+    const skip = this.skipIn(t, r.seeders);
+    const selfOffset = skip >= 0 ? skip - first : -1;
     let left = r.take;
     while (left > 0) {
       if (cursor === selfOffset) {

@@ -32,11 +32,11 @@ const MAPPED = Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff]);
  * record (at `selfAt` among its family's, or -1) left out, in the
  * requester's compact form (IPv4 mapped for an IPv6 client).
  */
-function peerSet(addrs: Uint8Array, ids: Uint8Array, v6: boolean, want: number, pieces: readonly Buffer[], len6: number, selfAt: number): PeerSet {
+function peerSet(addrs: Uint8Array, ids: Uint8Array, v6: boolean, want: number, pieces: readonly Buffer[], len6: number, selfAt: number, twinAt: number): PeerSet {
   const entrySize = v6 ? 18 : 6;
   const withIds = ids.length > 0;
   const skip6 = v6 ? selfAt : -1;
-  const skip4 = v6 ? -1 : selfAt;
+  const skip4 = v6 ? twinAt : selfAt;
   let count = 0;
   // Offset of each record within its family's records (all IPv6 pieces come first).
   let at = 0;
@@ -141,7 +141,7 @@ export class AnnounceBatcher {
       if (!Buffer.isBuffer(head) || head.length !== REPLY_HEADER) break;
       const input = batch[j]!.input;
       bytes += Math.max(0, head.readInt32BE(13)) * ((input.addr.length === 18 ? 18 : 6) + (input.peerIds === true ? PEER_ID_LENGTH : 0));
-      k += 1 + head[35]!;
+      k += 1 + head[39]!;
     }
     const arena = new Uint8Array(bytes);
     let used = 0;
@@ -163,7 +163,8 @@ export class AnnounceBatcher {
       const newRole = head[22]!;
       const len6 = head.readUInt32BE(23);
       const selfAt = head.readInt32BE(31);
-      const pieces = parts.slice(i, i + head[35]!) as Buffer[];
+      const twinAt = head.readInt32BE(35);
+      const pieces = parts.slice(i, i + head[39]!) as Buffer[];
       i += pieces.length;
       if (status === -1) {
         // A torrent new to every tracker on this Redis: it takes a place under --max-torrents first.
@@ -180,7 +181,7 @@ export class AnnounceBatcher {
       else if (newRole > 0) this.o.pending.announced(input.infoHash, now, complete + incomplete);
       else if (prevRole > 0) this.o.pending.resized(input.infoHash, complete + incomplete);
       const v6 = input.addr.length === 18;
-      const peers = want > 0 ? peerSet(take(want * (v6 ? 18 : 6)), input.peerIds === true ? take(want * PEER_ID_LENGTH) : EMPTY_PEERS.ids, v6, want, pieces, len6, selfAt) : EMPTY_PEERS;
+      const peers = want > 0 ? peerSet(take(want * (v6 ? 18 : 6)), input.peerIds === true ? take(want * PEER_ID_LENGTH) : EMPTY_PEERS.ids, v6, want, pieces, len6, selfAt, twinAt) : EMPTY_PEERS;
       q.resolve({ complete, incomplete, downloaded, peers });
     }
   }

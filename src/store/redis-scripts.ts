@@ -26,9 +26,9 @@
 /** A swarm's figures, one field `m` of its hash: second of the last purge, peers in each segment (4s 4l 6s 6l), downloaded, rotating position. */
 const META = '>I4I4I4I4I4dd';
 
-/** Bytes per announce record, and per reply header (struct '>bi4i4i4i4bi4bI4I4i4B'). */
+/** Bytes per announce record, and per reply header (struct '>bi4i4i4i4bi4bI4I4i4i4B'). */
 export const RECORD_SIZE = 87;
-export const REPLY_HEADER = 36;
+export const REPLY_HEADER = 40;
 
 /**
  * A batch of announces in one script call (one round trip and one script
@@ -49,7 +49,8 @@ export const REPLY_HEADER = 36;
  * under maxTorrents; complete, incomplete, downloaded, wanted, previous role
  * 0 none 1 seeder 2 leecher, previous last announce, new role, IPv6
  * records' length, IPv4 records' length, where the requester's own record
- * is among its family's records or -1, how many pieces follow), then the
+ * is among its family's records or -1, where its own IPv4 record is among
+ * the IPv4 records (an IPv6 requester) or -1, how many pieces follow), then the
  * pieces of records (IPv6 ones first): up to wanted + 1 from the rotating
  * position; the caller leaves the requester out. Pieces are returned as
  * they were read, never joined: Redis's Lua hashes every byte of every
@@ -57,9 +58,9 @@ export const REPLY_HEADER = 36;
  * announce.
  */
 export const ANNOUNCE_BATCH_LUA = `
-local HEADER = '>bi4i4i4i4bi4bI4I4i4B'
+local HEADER = '>bi4i4i4i4bi4bI4I4i4i4B'
 local META = '${META}'
-local REFUSED = struct.pack(HEADER, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1, 0)
+local REFUSED = struct.pack(HEADER, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1, -1, 0)
 -- A swarm's key names, built when first used (each Lua string costs a hash of all its bytes in Redis's Lua).
 local SUFFIX = {'i', '4s', '4l', '6s', '6l', 'b4s', 'b4l', 'b6s', 'b6l'}
 local KEYNAMES = {__index = function(t, k)
@@ -85,7 +86,10 @@ end
 local function one(out, K, now, cutoff, pid, addr, fam, seeder, admit, ev, numwant, ttl)
   local I = K[1]
   local idf = fam .. pid
-  local h = redis.call('HMGET', I, 'm', idf)
+  -- An IPv6 requester is handed IPv4 peers too, never its own IPv4 record (a dual-stack client).
+  local twf = false
+  if fam == '6' then twf = '4' .. pid end
+  local h = redis.call('HMGET', I, 'm', idf, twf or idf)
   local pt, n, dl, cur = 0, {0, 0, 0, 0, 0}, 0, 0
   if h[1] then pt, n[2], n[3], n[4], n[5], dl, cur = struct.unpack(META, h[1]) end
   local prev = h[2]
@@ -115,6 +119,7 @@ local function one(out, K, now, cutoff, pid, addr, fam, seeder, admit, ev, numwa
     end
     -- The purge may have moved the requester's own record (or removed it): read it again.
     if purged and prev then prev = redis.call('HGET', I, idf) end
+    if purged and twf and h[3] then h[3] = redis.call('HGET', I, twf) end
   end
   local live = n[2] + n[3] + n[4] + n[5]
   if admit and live == 0 and ev ~= 'x' then
@@ -166,7 +171,17 @@ local function one(out, K, now, cutoff, pid, addr, fam, seeder, admit, ev, numwa
   local incomplete = n[3] + n[5]
   local status = 0
   local blob6, blob4 = {}, {}
-  local len6, len4, selfAt = 0, 0, -1
+  local len6, len4, selfAt, twinAt = 0, 0, -1, -1
+  local twinK, twinSlot = 0, -1
+  if twf and h[3] and newRole > 0 then
+    local tl = struct.unpack('>I4', h[3], 2)
+    if tl > cutoff then
+      if string.sub(h[3], 1, 1) == 's' then twinK = 2 else twinK = 3 end
+      -- A seeder is handed leechers only: its seeding twin is not among them.
+      if newRole == 1 and twinK == 2 then twinK = 0 end
+      twinSlot = struct.unpack('>I4', h[3], 6)
+    end
+  end
   local want = 0
   if newRole > 0 then
     -- A seeder is handed only leechers; an IPv6 client both families.
@@ -180,6 +195,7 @@ local function one(out, K, now, cutoff, pid, addr, fam, seeder, admit, ev, numwa
     for _, k in ipairs(segs) do total = total + n[k] end
     local self = 0
     if newRole == 2 then self = 1 end
+    if twinK > 0 then self = self + 1 end
     want = math.min(numwant, total - self)
     if want > 0 then
       local pos = cur % total
@@ -200,6 +216,7 @@ local function one(out, K, now, cutoff, pid, addr, fam, seeder, admit, ev, numwa
               len6 = len6 + #ms
             else
               if k == newK and mySlot >= a and mySlot <= b then selfAt = len4 + (mySlot - a) * size end
+              if k == twinK and twinSlot >= a and twinSlot <= b then twinAt = len4 + (twinSlot - a) * size end
               blob4[#blob4 + 1] = ms
               len4 = len4 + #ms
             end
@@ -235,7 +252,7 @@ local function one(out, K, now, cutoff, pid, addr, fam, seeder, admit, ev, numwa
       end
     end
   end
-  out[#out + 1] = struct.pack(HEADER, status, complete, incomplete, dl, want, prevRole, prevLast, newRole, len6, len4, selfAt, #blob6 + #blob4)
+  out[#out + 1] = struct.pack(HEADER, status, complete, incomplete, dl, want, prevRole, prevLast, newRole, len6, len4, selfAt, twinAt, #blob6 + #blob4)
   for j = 1, #blob6 do out[#out + 1] = blob6[j] end
   for j = 1, #blob4 do out[#out + 1] = blob4[j] end
 end

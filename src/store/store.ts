@@ -15,7 +15,9 @@
  *    leecher is handed seeders and leechers.
  * 3. Address families: a requester over IPv4 is handed IPv4 peers only; one
  *    over IPv6 is handed both (the frontend maps IPv4 into ::ffff:). The same
- *    peer id over IPv4 and over IPv6 is two peers (one per family).
+ *    peer id over IPv4 and over IPv6 is two peers (one per family, each
+ *    counted: a dual-stack client is reachable at both addresses), but a
+ *    requester is never handed its own record of the other family.
  * 4. Successive announces rotate through the swarm: with numwant below the
  *    swarm's size, every other peer is handed out within a few announces.
  * 5. Completed: event `completed` adds one to `downloaded`, unless the peer

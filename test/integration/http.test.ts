@@ -273,6 +273,13 @@ describe('HTTP over IPv6', { skip: targetSkip || (hasLoopback6 ? false : 'this m
       const four = await trackerGet(port4, announcePath({ hash, peer: id20('four'), port: 6004 }), '127.0.0.1');
       assert.equal(four.has('peers6'), false);
       assert.equal(asBytes(four.get('peers')).length, 0);
+      // A dual-stack client: the same peer id over IPv4, then over IPv6. It is never handed itself (as ::ffff:127.0.0.1),
+      // and counts once per family it announced from (two addresses others can reach).
+      const dual = await trackerGet(port6, announcePath({ hash, peer: id20('four'), port: 6004 }), '::1');
+      const dualPeers = decodeCompactPeers(asBytes(dual.get('peers6')), 6);
+      assert.ok(!dualPeers.some((p) => p.ip === '::ffff:127.0.0.1'), `not handed its own IPv4 record: ${JSON.stringify(dualPeers)}`);
+      assert.deepEqual(dualPeers.map((p) => p.port).sort(), [6006, 6007]);
+      assert.equal(asNumber(dual.get('incomplete')), 4);
     } finally {
       await t.close();
     }

@@ -171,15 +171,18 @@ export function runStoreContract(
       assert.deepEqual(entries(out.peers), [key(pid(1), v4(1)), key(pid(2), v4(2)), key(pid(3), v6(3))].sort());
     });
 
-    it('the same peer_id over IPv4 and over IPv6 is two peers (today), each stopped on its own', async (s) => {
+    it('the same peer_id over IPv4 and over IPv6 is two peers, counted in each family, never handed its own other-family record', async (s) => {
       await announce(s, req(1), T0);
+      await announce(s, req(3), T0);
       const six = await announce(s, req(1, { addr: v6(1) }), T0);
-      assert.deepEqual(counts(six), [0, 2, 0]);
-      assert.deepEqual(entries(six.peers), [key(pid(1), v4(1))], 'the IPv6 twin is handed its IPv4 twin');
-      assert.deepEqual((await announce(s, req(1, { event: 'none' }), T0)).peers, [], 'the IPv4 twin sees no IPv6 peer');
-      assert.deepEqual(await s.totals(T0), { torrents: 1, peers: 2, seeders: 0, leechers: 2 });
-      assert.deepEqual(counts(await announce(s, req(1, { event: 'stopped' }), T0)), [0, 1, 0]);
-      assert.deepEqual(entries((await announce(s, req(2, { addr: v6(2) }), T0)).peers), [key(pid(1), v6(1))]);
+      assert.deepEqual(counts(six), [0, 3, 0], 'a dual-stack client counts once per family it announced from');
+      assert.deepEqual(entries(six.peers), [key(pid(3), v4(3))], 'the IPv6 announce gets the other IPv4 peer, not its own IPv4 record');
+      const again = await announce(s, req(1, { addr: v6(1), event: 'none', numwant: 1 }), T0);
+      assert.deepEqual(entries(again.peers), [key(pid(3), v4(3))], 'numwant 1: still the other peer, never itself');
+      assert.deepEqual(entries((await announce(s, req(1, { event: 'none' }), T0)).peers), [key(pid(3), v4(3))], 'the IPv4 record sees no IPv6 peer');
+      assert.deepEqual(await s.totals(T0), { torrents: 1, peers: 3, seeders: 0, leechers: 3 });
+      assert.deepEqual(counts(await announce(s, req(1, { event: 'stopped' }), T0)), [0, 2, 0], 'stopped over IPv4 leaves the IPv6 record');
+      assert.deepEqual(entries((await announce(s, req(2, { addr: v6(2) }), T0)).peers).sort(), [key(pid(1), v6(1)), key(pid(3), v4(3))].sort());
     });
 
     // --- re-announces -------------------------------------------------------
