@@ -39,6 +39,27 @@
     return (i === 0 ? String(v) : v.toFixed(1)) + ' ' + units[i];
   }
 
+  // Axis labels: 950, 1.2k, 12.3k, 123k, 4.5M … (one decimal below 100 of a unit).
+  function short(n) {
+    const units = ['', 'k', 'M', 'G', 'T'];
+    let v = Number(n);
+    let i = 0;
+    while (i < units.length - 1 && Math.round(v * 10) / 10 >= 1000) {
+      v /= 1000;
+      i++;
+    }
+    const text = v >= 100 ? String(Math.round(v)) : String(Math.round(v * 10) / 10);
+    return text + units[i];
+  }
+
+  function every(seconds) {
+    const s = Number(seconds);
+    const unit = (n, name) => (n === 1 ? 'every ' + name : 'every ' + n + ' ' + name + 's');
+    if (s % 3600 === 0) return unit(s / 3600, 'hour');
+    if (s % 60 === 0) return unit(s / 60, 'minute');
+    return unit(s, 'second');
+  }
+
   function percent(part, whole) {
     return whole > 0 ? ((100 * part) / whole).toFixed(1) + '%' : '0.0%';
   }
@@ -92,8 +113,13 @@
     for (const [key, name, url] of wanted) {
       const item = el('li');
       item.append(el('span', 'badge ' + key, name));
-      const code = el('code', '', url);
+      const code = el('code');
       code.id = 'url-' + key;
+      // Soft breaks after "://", before ":port" and before "/announce".
+      urlParts(url).forEach((part, i) => {
+        if (i > 0) code.append(el('wbr'));
+        code.append(document.createTextNode(part));
+      });
       item.append(code);
       const button = el('button', 'copy', 'Copy');
       button.type = 'button';
@@ -102,6 +128,43 @@
       item.append(button);
       list.append(item);
     }
+  }
+
+  function urlParts(url) {
+    const m = /^([a-z][a-z0-9+.-]*:\/\/)([^/]*?)(:[0-9]+)?(\/.*)?$/i.exec(url);
+    return m ? m.slice(1).filter(Boolean) : [url];
+  }
+
+  // The protocols this tracker serves (an announce URL), and any that has figures anyway.
+  function protocolsOn(stats) {
+    const all = stats.periods.all_time.protocols;
+    return PROTOCOLS.filter(([key]) => {
+      const counted = all[key] ? all[key].announces + all[key].scrapes : 0;
+      return (stats.announce_urls[key] !== null && stats.announce_urls[key] !== undefined) || counted > 0;
+    });
+  }
+
+  function renderStorage(storage) {
+    const note = $('storage-note');
+    if (!storage) return;
+    const signature = JSON.stringify(storage);
+    if (note.dataset.signature === signature) return;
+    note.dataset.signature = signature;
+    const parts = [];
+    const strong = (text) => el('strong', '', text);
+    if (storage.store === 'redis') {
+      parts.push(strong('Swarms'), ' (peer ids, IP addresses and ports) are ', strong('kept in Redis'),
+        ', shared by every tracker process that uses it; whether Redis writes them to disk depends on its own settings. ',
+        'Statistics are held in memory and reset when the tracker restarts.');
+    } else if (storage.state_file) {
+      const when = storage.state_interval_seconds ? every(storage.state_interval_seconds) + ' and on shutdown' : 'on shutdown';
+      parts.push(strong('Swarms'), ' (peer ids, IP addresses and ports) are held in memory and ', strong('also saved to disk'),
+        ' ' + when + ', so they survive a restart. Statistics are held in memory only and reset when the tracker restarts.');
+    } else {
+      parts.push(strong('Swarms and statistics are held in memory only.'),
+        ' Nothing about peers is written to disk; all figures reset when the tracker restarts.');
+    }
+    note.replaceChildren(...parts);
   }
 
   function renderBars(container, rows, total) {
@@ -123,23 +186,45 @@
     }
   }
 
-  function barChart(container, values, labels, highlight) {
-    const w = 720;
-    const h = 120;
-    const gap = 4;
-    const bw = (w - gap * (values.length - 1)) / values.length;
+  // Bars with a value axis (0, half, max). Drawn at the container's pixel width
+  // so the labels keep their size on a phone; redrawn when the window resizes.
+  function barChart(container, values, labels, highlight, labelsFromEnd) {
+    const w = Math.max(240, Math.round(container.clientWidth) || 720);
+    const top = 8;
+    const h = 128;
+    const charW = 6.2;
     const max = Math.max(1, ...values);
-    const svg = svgEl('svg', { viewBox: '0 0 ' + w + ' ' + (h + 18), role: 'img', 'aria-label': container.getAttribute('aria-label') || 'bar chart' });
+    const ticks = max >= 2 ? [0, max / 2, max] : [0, max];
+    const tickText = ticks.map(short);
+    const gutter = Math.ceil(10 + charW * Math.max(...tickText.map((t) => t.length)));
+    const plot = w - gutter;
+    const slot = plot / values.length;
+    const gap = Math.min(4, slot / 4);
+    const bw = slot - gap;
+    const y = (v) => h - ((h - top) * v) / max;
+    const svg = svgEl('svg', { viewBox: '0 0 ' + w + ' ' + (h + 20), role: 'img', 'aria-label': container.getAttribute('aria-label') || 'bar chart' });
+    ticks.forEach((v, i) => {
+      svg.append(svgEl('line', { x1: gutter, y1: y(v), x2: w, y2: y(v), class: i === 0 ? 'axis' : 'grid' }));
+      const t = svgEl('text', { x: gutter - 6, y: y(v) + 3.5, 'text-anchor': 'end', class: 'ytick' });
+      t.textContent = tickText[i];
+      svg.append(t);
+    });
+    // Dates (YYYY-MM-DD) are ticked as MM-DD; their bars' titles keep the year.
+    const tickLabels = labels.map((l) => (l.length > 5 ? l.slice(5) : l));
+    const labelW = charW * Math.max(...tickLabels.map((l) => l.length)) + 8;
+    const step = Math.max(1, Math.ceil(labelW / slot));
+    const last = values.length - 1;
     values.forEach((v, i) => {
-      const bh = v > 0 ? Math.max(2, (h * v) / max) : 1;
-      const rect = svgEl('rect', { x: i * (bw + gap), y: h - bh, width: bw, height: bh, rx: 2, class: 'barrect' + (i === highlight ? ' now' : '') });
+      const bh = v > 0 ? Math.max(2, h - y(v)) : 1;
+      const x = gutter + i * slot + gap / 2;
+      const rect = svgEl('rect', { x: x, y: h - bh, width: bw, height: bh, rx: 2, class: 'barrect' + (i === highlight ? ' now' : '') });
       const title = svgEl('title');
       title.textContent = labels[i] + ': ' + count(v);
       rect.append(title);
       svg.append(rect);
-      if (values.length <= 24 || i % 5 === 0 || i === values.length - 1) {
-        const t = svgEl('text', { x: i * (bw + gap) + bw / 2, y: h + 13, 'text-anchor': 'middle' });
-        t.textContent = values.length <= 24 ? labels[i] : labels[i].slice(5);
+      if ((labelsFromEnd ? last - i : i) % step === 0) {
+        const t = svgEl('text', { x: x + bw / 2, y: h + 15, 'text-anchor': 'middle', class: 'xtick' });
+        t.textContent = tickLabels[i];
         svg.append(t);
       }
     });
@@ -183,15 +268,22 @@
     body.replaceChildren();
     if (swarms.length === 0) {
       const row = el('tr');
+      row.setAttribute('role', 'row');
       const cell = el('td', 'empty', 'No swarms yet');
       cell.colSpan = 5;
+      cell.setAttribute('role', 'cell');
       row.append(cell);
       body.append(row);
       return;
     }
     for (const s of swarms) {
+      // Roles: the narrow-screen layout restyles the rows; the table stays a table to assistive tech.
       const row = el('tr');
-      row.append(el('td', '', s.info_hash), el('td', '', count(s.peers)), el('td', '', count(s.seeders)), el('td', '', count(s.leechers)), el('td', '', count(s.downloaded)));
+      row.setAttribute('role', 'row');
+      const hash = el('td', 'hash', s.info_hash);
+      hash.title = s.info_hash;
+      row.append(hash, el('td', '', count(s.peers)), el('td', '', count(s.seeders)), el('td', '', count(s.leechers)), el('td', '', count(s.downloaded)));
+      for (const cell of row.children) cell.setAttribute('role', 'cell');
       body.append(row);
     }
   }
@@ -209,7 +301,7 @@
       '(' + percent(p.gzip_bytes_saved, p.bytes_sent + p.gzip_bytes_saved) + ' of bytes / ' + percent(p.gzip_responses, p.responses) + ' of responses)';
     renderBars(
       $('protocol-bars'),
-      PROTOCOLS.map(([key, name]) => [key, name, p.protocols[key].announces, key]),
+      protocolsOn(latest).map(([key, name]) => [key, name, p.protocols[key].announces, key]),
       p.announces,
     );
     renderBars(
@@ -224,14 +316,14 @@
     if (period === 'all_time') {
       $('activity-title').textContent = 'Daily activity — last 30 days (UTC)';
       chart.setAttribute('aria-label', 'announces per day');
-      barChart(chart, latest.daily.map((d) => d.announces), latest.daily.map((d) => d.date), latest.daily.length - 1);
+      barChart(chart, latest.daily.map((d) => d.announces), latest.daily.map((d) => d.date), latest.daily.length - 1, true);
     } else {
       const hours = latest.hourly[period];
       const date = period === 'today' ? latest.hourly.today_date : previousDate(latest.hourly.today_date);
       $('activity-title').textContent = 'Hourly activity — ' + date + ' (UTC)';
       chart.setAttribute('aria-label', 'announces per hour');
       const nowHour = period === 'today' ? new Date(latest.tracker.generated_at).getUTCHours() : -1;
-      barChart(chart, hours, hours.map((_, i) => String(i).padStart(2, '0')), nowHour);
+      barChart(chart, hours, hours.map((_, i) => String(i).padStart(2, '0')), nowHour, false);
     }
   }
 
@@ -250,11 +342,17 @@
     $('stat-announces').textContent = count(stats.periods.all_time.announces);
     $('version').textContent = 'v' + stats.tracker.version;
     renderUrls(stats.announce_urls);
+    renderStorage(stats.storage);
     renderPeriod();
+    const protocols = protocolsOn(stats);
     const legend = $('rate-legend');
-    if (!legend.hasChildNodes()) for (const [key, name] of PROTOCOLS) legend.append(el('span', key, name));
+    const signature = protocols.map(([key]) => key).join(',');
+    if (legend.dataset.signature !== signature) {
+      legend.dataset.signature = signature;
+      legend.replaceChildren(...protocols.map(([key, name]) => el('span', key, name)));
+    }
     for (const [kind, id] of [['announces_per_second', 'announce-rate-chart'], ['scrapes_per_second', 'scrape-rate-chart']]) {
-      lineChart($(id), PROTOCOLS.map(([key, name]) => ({ key: key, name: name, values: stats.last_hour[kind][key] })));
+      lineChart($(id), protocols.map(([key, name]) => ({ key: key, name: name, values: stats.last_hour[kind][key] })));
     }
     renderSwarms(stats.top_swarms);
     $('updated').textContent = 'updated ' + new Date(stats.tracker.generated_at).toISOString().slice(11, 19) + ' UTC';
@@ -283,5 +381,14 @@
       renderPeriod();
     });
   }
+  let resizing = false;
+  window.addEventListener('resize', () => {
+    if (resizing) return;
+    resizing = true;
+    requestAnimationFrame(() => {
+      resizing = false;
+      renderPeriod();
+    });
+  });
   poll();
 })();
