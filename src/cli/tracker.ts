@@ -78,6 +78,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--allow-list <file>', 'track only the info hashes in this file (one per line; reloaded on SIGHUP and when it changes)'))
     .addOption(new Option('--deny-list <file>', 'refuse the info hashes in this file (one per line; reloaded on SIGHUP and when it changes)'))
     .addOption(new Option('--no-metrics', 'do not serve /metrics (Prometheus) on the stats page'))
+    .addOption(new Option('--no-websocket', 'do not accept WebSocket (WebTorrent browser) peers on the tracker HTTP/HTTPS ports'))
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`wildkat-tracker: ${text.replace(/^error: /, '')}`) });
 }

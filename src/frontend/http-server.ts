@@ -64,6 +64,8 @@ export interface HttpServersContext {
   events: TrackerEvents;
   logger: Logger;
   warnings: RateLimitedWarnings;
+  /** WebSocket upgrades on the tracker listeners (http, https); none: refused. */
+  upgrade?: (kind: ListenerKind, req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
 export class HttpServers {
@@ -119,6 +121,8 @@ export class HttpServers {
         : createHttpServer(serverOptions, handler);
     if (secure) reloader?.add(server as unknown as TlsServer);
     server.maxConnections = this.ctx.maxConnections;
+    const upgrade = this.ctx.upgrade;
+    if (upgrade !== undefined && (kind === 'http' || kind === 'https')) server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => upgrade(kind, req, socket, head));
     // While shutting down, every reply ends its connection.
     server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
       if (this.draining) res.shouldKeepAlive = false;

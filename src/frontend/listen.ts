@@ -5,10 +5,9 @@
 import type { Socket } from 'node:dgram';
 import { isIPv6, type AddressInfo, type Server } from 'node:net';
 import { flagOf, type TrackerOptions } from '../runtime/config.js';
-import type { Transport } from '../protocol/types.js';
 
 /** Tracker transports, and the stats page's own listeners. */
-export type ListenerKind = Transport | 'web-http' | 'web-https';
+export type ListenerKind = 'udp' | 'https' | 'http' | 'web-http' | 'web-https';
 
 export interface ListenerInfo {
   protocol: ListenerKind;

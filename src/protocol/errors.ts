@@ -37,6 +37,15 @@ export const ERRORS = {
   short_announce: { text: 'announce too short' },
   short_scrape: { text: 'scrape without info_hash' },
   unknown_action: { text: 'unknown action' },
+  // WebSocket (WebTorrent) messages.
+  bad_json: { text: 'invalid message: not a JSON object' },
+  invalid_action: { text: 'invalid action' },
+  invalid_offer: { text: 'invalid offer' },
+  invalid_answer: { text: 'invalid answer' },
+  too_many_offers: { text: 'too many offers in one announce' },
+  unknown_offer: { text: 'answer to an offer this tracker did not send you', refusal: true },
+  too_many_swarms: { text: 'this connection is in too many swarms', refusal: true },
+  rate_limited: { text: 'too many messages: slow down', refusal: true },
   // The tracker's rules.
   torrent_limit: { text: 'this tracker is full: it takes no new torrents now', refusal: true },
   // --allow-list (not on it) and --deny-list (on it): the client is told the same.

@@ -2,7 +2,7 @@
 import type { PeerSet } from './peers.js';
 
 /** Every transport the tracker answers on; tables sized by transport follow this list. */
-export const TRANSPORTS = ['udp', 'https', 'http'] as const;
+export const TRANSPORTS = ['udp', 'https', 'http', 'wss', 'ws'] as const;
 export type Transport = (typeof TRANSPORTS)[number];
 
 export type AnnounceEvent = 'none' | 'started' | 'completed' | 'stopped';

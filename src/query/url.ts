@@ -1,8 +1,8 @@
 /** Tracker URLs: parsing, the BEP 48 scrape URL, and BEP 41 URL data for UDP. */
-import type { Transport } from '../protocol/types.js';
 import { UsageError } from './errors.js';
 
-export type { Transport };
+/** The schemes the query tool speaks (the tracker also serves ws:// for browsers). */
+export type Transport = 'http' | 'https' | 'udp';
 
 export interface TrackerUrl {
   transport: Transport;

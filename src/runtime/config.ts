@@ -75,6 +75,8 @@ export interface TrackerOptions {
   denyList: string | null;
   /** Serve /metrics (Prometheus) on the stats page listeners. */
   metrics: boolean;
+  /** Accept WebSocket (WebTorrent browser) peers on the tracker's HTTP and HTTPS listeners. */
+  websocket: boolean;
 }
 
 export const DEFAULT_OPTIONS: Readonly<TrackerOptions> = {
@@ -110,6 +112,7 @@ export const DEFAULT_OPTIONS: Readonly<TrackerOptions> = {
   allowList: null,
   denyList: null,
   metrics: true,
+  websocket: true,
 };
 
 /** A bad option: `flag` names it as the operator typed it. */
@@ -154,6 +157,7 @@ const FLAGS: Record<keyof TrackerOptions, string> = {
   allowList: '--allow-list',
   denyList: '--deny-list',
   metrics: '--no-metrics',
+  websocket: '--no-websocket',
 };
 
 export function flagOf(key: keyof TrackerOptions): string {

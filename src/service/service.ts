@@ -41,15 +41,19 @@ export class TrackerService {
     this.access = access;
   }
 
+  /** Throws the refusal for a torrent this tracker does not serve (an access list); the WebSocket announce's rule. */
+  check(infoHash: string): void {
+    if (this.access === null) return;
+    const refusal = this.access.current.refuses(infoHash);
+    if (refusal !== null) throw new ProtocolError(refusal);
+  }
+
   /**
    * Records an announce from a client at `ipBytes` (raw 4 or 16 bytes, latin1:
    * the address the packet came from; client-claimed addresses are ignored).
    */
   announce(req: AnnounceRequest, ipBytes: string, peerIds = false): MaybePromise<AnnounceResult> {
-    if (this.access !== null) {
-      const refusal = this.access.current.refuses(req.infoHash);
-      if (refusal !== null) throw new ProtocolError(refusal);
-    }
+    this.check(req.infoHash);
     const numwant = req.event === 'stopped' ? 0 : Math.min(req.numwant ?? DEFAULT_NUMWANT, this.options.maxPeers);
     const outcome = this.store.announce(
       {

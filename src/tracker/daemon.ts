@@ -11,6 +11,11 @@ import { HTTP_LIMITS, HttpServers, type Handler, type HttpLimits } from '../fron
 import { bindAddresses, bindUdp, literalLookup, type ListenerInfo, type ListenerKind } from '../frontend/listen.js';
 import { CertificateReloader, loadTlsMaterial, type TlsMaterial } from '../frontend/tls.js';
 import { attachUdpHandler } from '../frontend/udp.js';
+import { WebSocketFrontend, WS_LIMITS, type WsLimits } from '../frontend/websocket.js';
+import { StoreWithWsPeers } from '../service/store-with-ws-peers.js';
+import { WsSwarms } from '../service/ws-swarms.js';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Transport } from '../protocol/types.js';
 import { systemClock, type Clock } from '../runtime/clock.js';
 import { domainHost, resolveOptions, type TrackerOptions } from '../runtime/config.js';
@@ -59,6 +64,8 @@ export interface TrackerDeps {
   connectionSecret?: Uint8Array;
   /** How often the "the last minute" line may be logged (tests shorten it). */
   reportIntervalMs?: number;
+  /** WebSocket limits (tests lower them). */
+  wsLimits?: Partial<WsLimits>;
   /** With --workers (role `stats`): how many workers are up, of how many (GET /health). */
   workersUp?: () => { up: number; expected: number };
 }
@@ -118,14 +125,19 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
     logger.warn('--cert/--key given without --https-port or --web-https-port: no HTTPS listener, the certificate is not used');
   }
   const opened: OpenedStore = deps.store !== undefined ? { store: deps.store, healthy: null, close: () => Promise.resolve() } : await createStore(options, logger);
-  const store = opened.store;
+  const role = deps.role ?? 'all';
+  // Browser (WebSocket) peers live in this process: one tracker process on the memory store (README, "WebTorrent").
+  const websocket = options.websocket && options.store === 'memory' && role === 'all';
+  const wsSwarms = websocket ? new WsSwarms({ maxSwarmsPerConn: deps.wsLimits?.maxSwarms ?? WS_LIMITS.maxSwarms, peerTtl: options.peerTtl }) : null;
+  const baseStore = opened.store;
+  const store: SwarmStore = wsSwarms === null ? baseStore : new StoreWithWsPeers(baseStore, wsSwarms);
   const limits: HttpLimits = { ...HTTP_LIMITS, ...deps.http };
   // Filled in once the metrics exist (the state file is loaded before anything else starts).
   let onSaved: ((seconds: number) => void) | undefined;
   const persistence =
     options.stateFile === null
       ? null
-      : await startPersistence(options.stateFile, store, clock, logger, options.peerTtl, options.stateInterval, (seconds) => onSaved?.(seconds));
+      : await startPersistence(options.stateFile, baseStore, clock, logger, options.peerTtl, options.stateInterval, (seconds) => onSaved?.(seconds));
   const clients = new ClientAddressResolver(options.trustProxy);
   const listPath = options.allowList ?? options.denyList;
   let access: AccessListFile | null = null;
@@ -137,7 +149,6 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
     throw err;
   }
   const service = new TrackerService(store, options, clock, access);
-  const role = deps.role ?? 'all';
   const stats = new StatsCollector(clock, deps.statsSeed);
   const connectionIds = new ConnectionIds(clock, deps.connectionSecret);
   const events = stats;
@@ -155,7 +166,18 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
   /** UDP sockets bound and not closed. */
   const udpUp = new Set<Socket>();
   let expectedTrackerListeners = 0;
-  const http = new HttpServers({ limits, tls, reloader, maxConnections: options.maxConnections, events, logger, warnings });
+  const wsFrontend =
+    wsSwarms === null ? null : new WebSocketFrontend({ service, swarms: wsSwarms, events, clock, logger, warnings, interval: options.interval, ...(deps.wsLimits !== undefined && { limits: deps.wsLimits }) });
+  const http = new HttpServers({
+    limits,
+    tls,
+    reloader,
+    maxConnections: options.maxConnections,
+    events,
+    logger,
+    warnings,
+    ...(wsFrontend !== null && { upgrade: (kind: ListenerKind, req: IncomingMessage, socket: Duplex, head: Buffer) => wsFrontend.upgrade(kind === 'https' ? 'wss' : 'ws', req, socket, head) }),
+  });
   const sockets: Socket[] = [];
   const trackerHandler = (transport: Transport): Handler =>
     createHttpHandler({ transport, service, events, trackerId: options.trackerId, logger, warnings, verbose: options.verbose, clients });
@@ -202,6 +224,7 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
 
   const closeAll = async (): Promise<void> => {
     reloader?.stop();
+    wsFrontend?.close();
     await Promise.all([http.drain(), ...sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve())))]);
   };
 
@@ -259,6 +282,7 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
   if (role !== 'worker') {
     for (const l of listeners) logger.info({ protocol: l.protocol, address: l.address, port: l.port }, 'listening');
     logger.info({ store: redactUrl(options.store) }, options.store === 'memory' ? 'swarms kept in this process' : 'swarms kept in redis, shared with every tracker using it');
+    if (options.websocket && !websocket) logger.info('WebSocket (browser) peers are off: they need one tracker process on the memory store (--store memory, no --workers)');
   }
   reloader?.watch(deps.certWatchIntervalMs ?? CERT_WATCH_INTERVAL_MS);
   if (access !== null) {

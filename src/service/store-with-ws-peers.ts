@@ -1,0 +1,74 @@
+/**
+ * A store's figures with the WebSocket peers added (service/ws-swarms.ts):
+ * browser peers are handed only to each other, but they are members of the
+ * swarm, so every scrape (HTTP, UDP, WebSocket), every announce's counts and
+ * the totals (stats page, metrics) include them.
+ */
+import type { ScrapeFile } from '../protocol/types.js';
+import type { AnnounceOutcome, MaybePromise, StoreAnnounce, StoreTotals, SwarmStore, SwarmSummary, SweepResult } from '../store/store.js';
+import { whenReady } from './service.js';
+import type { WsCounts, WsSwarms } from './ws-swarms.js';
+
+function plus<T extends WsCounts>(f: T, ws: WsCounts): T {
+  return { ...f, complete: f.complete + ws.complete, incomplete: f.incomplete + ws.incomplete, downloaded: f.downloaded + ws.downloaded };
+}
+
+export class StoreWithWsPeers implements SwarmStore {
+  readonly inner: SwarmStore;
+  private readonly ws: WsSwarms;
+
+  constructor(inner: SwarmStore, ws: WsSwarms) {
+    this.inner = inner;
+    this.ws = ws;
+  }
+
+  announce(input: StoreAnnounce, now: number): MaybePromise<AnnounceOutcome | null> {
+    return whenReady(this.inner.announce(input, now), (o) => (o === null ? null : plus(o, this.ws.counts(input.infoHash))));
+  }
+
+  scrape(infoHashes: readonly string[], now: number): MaybePromise<ScrapeFile[]> {
+    return whenReady(this.inner.scrape(infoHashes, now), (files) => files.map((f) => plus(f, this.ws.counts(f.infoHash))));
+  }
+
+  scrapeAll(now: number): MaybePromise<ScrapeFile[]> {
+    return whenReady(this.inner.scrapeAll(now), (files) => {
+      const seen = new Set(files.map((f) => f.infoHash));
+      const out = files.map((f) => plus(f, this.ws.counts(f.infoHash)));
+      for (const h of this.ws.hashes()) if (!seen.has(h)) out.push({ infoHash: h, ...this.ws.counts(h) });
+      return out;
+    });
+  }
+
+  sweep(now: number, budget: number): MaybePromise<SweepResult> {
+    this.ws.expire(now);
+    return this.inner.sweep(now, budget);
+  }
+
+  totals(now: number): MaybePromise<StoreTotals> {
+    const ws = this.ws.totals;
+    if (ws.peers === 0) return this.inner.totals(now);
+    return this.totalsWithWs(now, ws);
+  }
+
+  private async totalsWithWs(now: number, ws: WsSwarms['totals']): Promise<StoreTotals> {
+    const t = await this.inner.totals(now);
+    // A swarm with members on both sides is one torrent: count only the WebSocket swarms the store does not have.
+    const files = await this.inner.scrape([...this.ws.hashes()], now);
+    const onlyWs = files.filter((f) => f.complete + f.incomplete === 0).length;
+    return { torrents: t.torrents + onlyWs, peers: t.peers + ws.peers, seeders: t.seeders + ws.seeders, leechers: t.leechers + ws.peers - ws.seeders };
+  }
+
+  topSwarms(): MaybePromise<readonly SwarmSummary[]> {
+    return whenReady(this.inner.topSwarms(), (top) =>
+      top.map((s) => {
+        const ws = this.ws.counts(s.infoHash);
+        return { ...plus(s, ws), peers: s.peers + ws.complete + ws.incomplete };
+      }),
+    );
+  }
+
+  dropTorrents(refuse: (infoHash: string) => boolean, now: number): MaybePromise<number> {
+    this.ws.drop(refuse);
+    return this.inner.dropTorrents(refuse, now);
+  }
+}

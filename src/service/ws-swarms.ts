@@ -1,0 +1,202 @@
+/**
+ * The WebSocket (WebTorrent) peers of every swarm, and the offers the
+ * tracker passed between them. A browser peer can only reach another
+ * browser peer (WebRTC), so these members are handed only to each other;
+ * the store's HTTP/UDP peers are never offered to them, nor they to those.
+ * They count in every scrape and total all the same (store-with-ws-peers.ts).
+ *
+ * Relay rule (what bittorrent-tracker gets wrong): an answer goes to
+ * `to_peer_id` only if this tracker sent that offer, from that peer to the
+ * answering socket, within OFFER_TTL seconds; each offer answers once.
+ */
+import { ProtocolError } from '../protocol/errors.js';
+import { encodeAnswer, encodeOffer, type WsAnnounce, type WsAnswer } from '../protocol/websocket.js';
+
+/** A browser's connection, as the registry sees it. */
+export interface WsConn {
+  readonly id: number;
+  send(text: string): void;
+  /** Swarm (raw info_hash) → the peer id this connection announced in it. */
+  readonly swarms: Map<string, string>;
+}
+
+interface Member {
+  conn: WsConn;
+  seeder: boolean;
+  last: number;
+}
+
+interface WsSwarm {
+  members: Map<string, Member>;
+  seeders: number;
+  downloaded: number;
+  /** Where the next offers start among the members (rotates). */
+  cursor: number;
+}
+
+/** Seconds an offer may be answered (webtorrent's client gives up on it after 50). */
+export const OFFER_TTL = 60;
+/** Offers remembered at most; the oldest are forgotten first. */
+const MAX_PENDING_OFFERS = 200_000;
+
+export interface WsCounts {
+  complete: number;
+  incomplete: number;
+  downloaded: number;
+}
+
+export class WsSwarms {
+  private readonly swarms = new Map<string, WsSwarm>();
+  /** `<info_hash><offer_id><from peer id>` → who may answer it, until when. Insertion order is time order. */
+  private readonly offers = new Map<string, { to: WsConn; from: WsConn; until: number }>();
+  private readonly maxSwarmsPerConn: number;
+  private readonly peerTtl: number;
+  private peers = 0;
+  private seeders = 0;
+
+  constructor(options: { maxSwarmsPerConn: number; peerTtl: number }) {
+    this.maxSwarmsPerConn = options.maxSwarmsPerConn;
+    this.peerTtl = options.peerTtl;
+  }
+
+  /**
+   * Records the announce and passes each offer to a different other member
+   * (a seeder's only to leechers). Returns the swarm's WebSocket counts after it.
+   */
+  announce(conn: WsConn, req: WsAnnounce, now: number): WsCounts {
+    const seeder = req.left === 0 || req.event === 'completed';
+    let swarm = this.swarms.get(req.infoHash);
+    const had = conn.swarms.get(req.infoHash);
+    if (req.event === 'stopped') {
+      if (swarm !== undefined && had !== undefined) this.remove(swarm, req.infoHash, had, conn);
+      return this.counts(req.infoHash);
+    }
+    if (had === undefined && conn.swarms.size >= this.maxSwarmsPerConn) throw new ProtocolError('too_many_swarms', `at most ${this.maxSwarmsPerConn}`);
+    if (swarm === undefined) {
+      swarm = { members: new Map(), seeders: 0, downloaded: 0, cursor: 0 };
+      this.swarms.set(req.infoHash, swarm);
+    }
+    // A connection that announces a new peer id in a swarm replaces its old one.
+    if (had !== undefined && had !== req.peerId) this.remove(swarm, req.infoHash, had, conn);
+    const member = swarm.members.get(req.peerId);
+    if (member !== undefined && member.conn !== conn) {
+      // The same peer id from another connection (a reconnected browser): the newer connection wins.
+      this.remove(swarm, req.infoHash, req.peerId, member.conn);
+    }
+    const current = swarm.members.get(req.peerId);
+    if (req.event === 'completed' && !(current?.seeder ?? false)) swarm.downloaded++;
+    if (current === undefined) {
+      swarm.members.set(req.peerId, { conn, seeder, last: now });
+      conn.swarms.set(req.infoHash, req.peerId);
+      this.peers++;
+      if (seeder) {
+        swarm.seeders++;
+        this.seeders++;
+      }
+    } else {
+      if (current.seeder !== seeder) {
+        const d = seeder ? 1 : -1;
+        swarm.seeders += d;
+        this.seeders += d;
+      }
+      current.seeder = seeder;
+      current.last = now;
+    }
+    if (req.offers.length > 0) this.relayOffers(swarm, req, conn, seeder, now);
+    return this.counts(req.infoHash);
+  }
+
+  private relayOffers(swarm: WsSwarm, req: WsAnnounce, conn: WsConn, seeder: boolean, now: number): void {
+    const others = [...swarm.members.entries()].filter(([id, m]) => m.conn !== conn && id !== req.peerId && (!seeder || !m.seeder) && m.last > now - this.peerTtl);
+    if (others.length === 0) return;
+    const n = Math.min(req.offers.length, others.length);
+    for (let i = 0; i < n; i++) {
+      const [, to] = others[(swarm.cursor + i) % others.length]!;
+      const offer = req.offers[i]!;
+      this.remember(`${req.infoHash}${offer.offerId}${req.peerId}`, { to: to.conn, from: conn, until: now + OFFER_TTL }, now);
+      to.conn.send(encodeOffer(req.infoHash, req.peerId, offer));
+    }
+    swarm.cursor = (swarm.cursor + n) % Math.max(1, others.length);
+  }
+
+  private remember(key: string, entry: { to: WsConn; from: WsConn; until: number }, now: number): void {
+    for (const [k, v] of this.offers) {
+      if (v.until > now && this.offers.size < MAX_PENDING_OFFERS) break;
+      this.offers.delete(k);
+    }
+    this.offers.delete(key);
+    this.offers.set(key, entry);
+  }
+
+  /** Passes an answer back to the offer's sender; refuses one to an offer this tracker did not send this connection. */
+  answer(conn: WsConn, a: WsAnswer, now: number): void {
+    const key = `${a.infoHash}${a.offerId}${a.toPeerId}`;
+    const sent = this.offers.get(key);
+    if (sent === undefined || sent.to !== conn || sent.until <= now) throw new ProtocolError('unknown_offer');
+    this.offers.delete(key);
+    const swarm = this.swarms.get(a.infoHash);
+    const target = swarm?.members.get(a.toPeerId);
+    // The offerer is still there, on the connection that made the offer.
+    if (target === undefined || target.conn !== sent.from) return;
+    target.conn.send(encodeAnswer(a));
+  }
+
+  /** A connection closed: it has stopped in every swarm it joined, and its offers die with it. */
+  leave(conn: WsConn): void {
+    for (const [infoHash, peerId] of [...conn.swarms]) {
+      const swarm = this.swarms.get(infoHash);
+      if (swarm !== undefined) this.remove(swarm, infoHash, peerId, conn);
+    }
+  }
+
+  private remove(swarm: WsSwarm, infoHash: string, peerId: string, conn: WsConn): void {
+    const m = swarm.members.get(peerId);
+    if (m !== undefined && m.conn === conn) {
+      swarm.members.delete(peerId);
+      this.peers--;
+      if (m.seeder) {
+        swarm.seeders--;
+        this.seeders--;
+      }
+    }
+    if (conn.swarms.get(infoHash) === peerId) conn.swarms.delete(infoHash);
+    // An empty swarm keeps its downloaded count only while it has members, as the store does.
+    if (swarm.members.size === 0) this.swarms.delete(infoHash);
+  }
+
+  /** Members not heard from for the peer TTL leave (a browser re-announces every interval). */
+  expire(now: number): number {
+    let gone = 0;
+    for (const [infoHash, swarm] of [...this.swarms]) {
+      for (const [peerId, m] of [...swarm.members]) {
+        if (m.last <= now - this.peerTtl) {
+          this.remove(swarm, infoHash, peerId, m.conn);
+          gone++;
+        }
+      }
+    }
+    return gone;
+  }
+
+  /** Drops the swarms `refuse` picks (an access list reloaded). */
+  drop(refuse: (infoHash: string) => boolean): void {
+    for (const [infoHash, swarm] of [...this.swarms]) {
+      if (!refuse(infoHash)) continue;
+      for (const [peerId, m] of [...swarm.members]) this.remove(swarm, infoHash, peerId, m.conn);
+    }
+  }
+
+  counts(infoHash: string): WsCounts {
+    const s = this.swarms.get(infoHash);
+    if (s === undefined) return { complete: 0, incomplete: 0, downloaded: 0 };
+    return { complete: s.seeders, incomplete: s.members.size - s.seeders, downloaded: s.downloaded };
+  }
+
+  hashes(): IterableIterator<string> {
+    return this.swarms.keys();
+  }
+
+  get totals(): { torrents: number; peers: number; seeders: number } {
+    return { torrents: this.swarms.size, peers: this.peers, seeders: this.seeders };
+  }
+}

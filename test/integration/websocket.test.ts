@@ -1,0 +1,222 @@
+/** WebSocket (WebTorrent) peers on the real tracker: announces, offer/answer relay and its rules, scrapes on every transport, limits. */
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { percentEncode } from '../../src/protocol/http.js';
+import { asDict, httpGet, id20, startTestTracker, trackerGet, waitFor, type TestTracker } from '../helpers.js';
+import { udpScrape } from '../tracker-client.js';
+import { WsClient, type Frame } from '../ws-client.js';
+
+const sdp = (kind: 'offer' | 'answer', n: number): { type: string; sdp: string } => ({ type: kind, sdp: `v=0\r\no=- ${n} 2 IN IP4 127.0.0.1\r\n` });
+
+function announce(hash: string, peer: string, more: Record<string, unknown> = {}): Frame {
+  return { action: 'announce', info_hash: hash, peer_id: peer, uploaded: 0, downloaded: 0, left: 1000, event: 'started', numwant: 5, offers: [], ...more };
+}
+
+describe('WebSocket tracker', () => {
+  let t: TestTracker;
+  let url: string;
+  const open: WsClient[] = [];
+  const client = async (): Promise<WsClient> => {
+    const c = await WsClient.open(url);
+    open.push(c);
+    return c;
+  };
+  before(async () => {
+    t = await startTestTracker({ interval: 120 }, { wsLimits: { maxSwarms: 3, burst: 40, messagesPerSecond: 100 } });
+    url = `ws://127.0.0.1:${t.httpPort}/announce`;
+  });
+  after(async () => {
+    for (const c of open) c.close();
+    await t.tracker.close();
+  });
+
+  test('announce: the reply has interval and counts; an offer reaches another peer; its answer comes back', async () => {
+    const hash = id20('ws-pair');
+    const a = await client();
+    const b = await client();
+    a.send(announce(hash, id20('wsA')));
+    assert.deepEqual(await a.next(), { action: 'announce', interval: 120, info_hash: hash, complete: 0, incomplete: 1 });
+    b.send(announce(hash, id20('wsB'), { offers: [{ offer: sdp('offer', 1), offer_id: id20('offer-1') }] }));
+    assert.deepEqual(await b.next(), { action: 'announce', interval: 120, info_hash: hash, complete: 0, incomplete: 2 });
+    assert.deepEqual(await a.next(), { action: 'announce', info_hash: hash, peer_id: id20('wsB'), offer: sdp('offer', 1), offer_id: id20('offer-1') });
+    a.send({ action: 'announce', info_hash: hash, peer_id: id20('wsA'), to_peer_id: id20('wsB'), answer: sdp('answer', 1), offer_id: id20('offer-1') });
+    assert.deepEqual(await b.next(), { action: 'announce', info_hash: hash, peer_id: id20('wsA'), answer: sdp('answer', 1), offer_id: id20('offer-1') });
+    // An answer adds nobody to the swarm, and answers once.
+    a.send({ action: 'announce', info_hash: hash, peer_id: id20('wsA'), to_peer_id: id20('wsB'), answer: sdp('answer', 2), offer_id: id20('offer-1') });
+    assert.match(String((await a.next())['failure reason']), /answer to an offer this tracker did not send you/);
+    assert.ok(await b.silentFor(200), 'a second answer to one offer is not passed on');
+  });
+
+  test('relay rules: no answer to an offer never sent, or sent to someone else; offers never go back to the sender', async () => {
+    const hash = id20('ws-rules');
+    const [a, b, c] = [await client(), await client(), await client()];
+    a.send(announce(hash, id20('rA')));
+    await a.next();
+    // B offers; exactly one of A and C... C is not in the swarm yet, so A gets it.
+    b.send(announce(hash, id20('rB'), { offers: [{ offer: sdp('offer', 2), offer_id: id20('offer-2') }, { offer: sdp('offer', 3), offer_id: id20('offer-3') }] }));
+    await b.next();
+    const got = await a.next();
+    assert.equal(got['offer_id'], id20('offer-2'));
+    assert.ok(await a.silentFor(150), 'one offer per other peer: the second has nobody else to go to');
+    // C, outside the swarm, answers A's offer from B: refused, and B hears nothing.
+    c.send({ action: 'announce', info_hash: hash, peer_id: id20('rC'), to_peer_id: id20('rB'), answer: sdp('answer', 9), offer_id: id20('offer-2') });
+    assert.match(String((await c.next())['failure reason']), /did not send you/);
+    // An answer to an offer id nobody made.
+    a.send({ action: 'announce', info_hash: hash, peer_id: id20('rA'), to_peer_id: id20('rB'), answer: sdp('answer', 9), offer_id: id20('never') });
+    assert.match(String((await a.next())['failure reason']), /did not send you/);
+    assert.ok(await b.silentFor(200), 'B got no answer it did not ask for');
+    // The real answer still works.
+    a.send({ action: 'announce', info_hash: hash, peer_id: id20('rA'), to_peer_id: id20('rB'), answer: sdp('answer', 2), offer_id: id20('offer-2') });
+    assert.equal((await b.next())['offer_id'], id20('offer-2'));
+    // The answer did not make C a member.
+    c.send({ action: 'scrape', info_hash: hash });
+    assert.deepEqual(await c.next(), { action: 'scrape', files: { [hash]: { complete: 0, incomplete: 2, downloaded: 0 } } });
+  });
+
+  test('WebSocket peers count in HTTP, UDP and WebSocket scrapes; HTTP peers are not offered to them, nor they handed to HTTP peers; a closed socket leaves', async () => {
+    const hash = id20('ws-mixed');
+    const a = await client();
+    a.send(announce(hash, id20('mA'), { left: 0 }));
+    await a.next();
+    const http = await trackerGet(t.httpPort, `/announce?info_hash=${percentEncode(hash)}&peer_id=${percentEncode(id20('mH'))}&port=6881&left=5`);
+    assert.equal(http.get('complete'), 1, 'the browser seeder counts in an HTTP announce');
+    assert.equal(http.get('incomplete'), 1);
+    assert.equal((http.get('peers') as Buffer).length, 0, 'but is not handed to an HTTP peer');
+    const files = asDict(asDict((await trackerGet(t.httpPort, `/scrape?info_hash=${percentEncode(hash)}`)).get('files')).get(hash));
+    assert.deepEqual([files.get('complete'), files.get('incomplete')], [1, 1]);
+    assert.deepEqual(await udpScrape(t.udpPort, [hash]), [{ complete: 1, incomplete: 1, downloaded: 0 }]);
+    a.send({ action: 'scrape', info_hash: [hash, id20('nothing')] });
+    assert.deepEqual(await a.next(), { action: 'scrape', files: { [hash]: { complete: 1, incomplete: 1, downloaded: 0 }, [id20('nothing')]: { complete: 0, incomplete: 0, downloaded: 0 } } });
+    // A second browser peer offers: the only other WebSocket member is A; the HTTP peer gets nothing.
+    const b = await client();
+    b.send(announce(hash, id20('mB'), { offers: [{ offer: sdp('offer', 5), offer_id: id20('offer-5') }, { offer: sdp('offer', 6), offer_id: id20('offer-6') }] }));
+    assert.deepEqual(await b.next(), { action: 'announce', interval: 120, info_hash: hash, complete: 1, incomplete: 2 });
+    assert.equal((await a.next())['offer_id'], id20('offer-5'));
+    a.close();
+    await waitFor(async () => (await udpScrape(t.udpPort, [hash]))[0]!.complete === 0, 3000, 'the closed socket left the swarm');
+  });
+
+  test('completed counts a download; stopped leaves the swarm', async () => {
+    const hash = id20('ws-life');
+    const a = await client();
+    a.send(announce(hash, id20('lA')));
+    await a.next();
+    a.send(announce(hash, id20('lA'), { event: 'completed', left: 0 }));
+    assert.deepEqual(await a.next(), { action: 'announce', interval: 120, info_hash: hash, complete: 1, incomplete: 0 });
+    assert.deepEqual(await udpScrape(t.udpPort, [hash]), [{ complete: 1, incomplete: 0, downloaded: 1 }]);
+    a.send(announce(hash, id20('lA'), { event: 'stopped' }));
+    assert.deepEqual(await a.next(), { action: 'announce', interval: 120, info_hash: hash, complete: 0, incomplete: 0 });
+  });
+
+  test('hostile input: garbage gets a failure reason and the socket stays; binary frames and oversized frames close it; too many offers or swarms are refused', async () => {
+    const a = await client();
+    for (const [frame, reason] of [
+      ['not json', /not a JSON object/],
+      ['[1,2]', /not a JSON object/],
+      ['{"action":"fly"}', /invalid action/],
+      [JSON.stringify(announce(id20('h').slice(0, 19), id20('p'))), /invalid info_hash/],
+      [JSON.stringify(announce(id20('h'), 'é'.repeat(10) + '\u4e00'.repeat(10))), /invalid peer_id/],
+      [JSON.stringify(announce(id20('h'), id20('p'), { event: 'exploded' })), /invalid event/],
+      [JSON.stringify(announce(id20('h'), id20('p'), { offers: [{ offer: 'x', offer_id: id20('o') }] })), /invalid offer/],
+      [JSON.stringify(announce(id20('h'), id20('p'), { offers: Array.from({ length: 11 }, (_, i) => ({ offer: sdp('offer', i), offer_id: id20(`o${i}`) })) })), /too many offers.*11, at most 10/],
+    ] as const) {
+      a.send(frame);
+      assert.match(String((await a.next())['failure reason']), reason, frame.slice(0, 60));
+    }
+    for (let i = 0; i < 3; i++) {
+      a.send(announce(id20(`cap${i}`), id20('capper')));
+      assert.equal((await a.next())['action'], 'announce');
+    }
+    a.send(announce(id20('cap3'), id20('capper')));
+    assert.match(String((await a.next())['failure reason']), /too many swarms.*at most 3/);
+    assert.equal(a.closed, null, 'still open after all of that');
+    const bin = await client();
+    bin.socket.send(Buffer.from([1, 2, 3]), { binary: true });
+    assert.equal(await bin.whenClosed(), 1003);
+    const big = await client();
+    big.send('x'.repeat(65 * 1024));
+    assert.equal(await big.whenClosed(), 1009);
+    // The tracker still answers.
+    const ok = await client();
+    ok.send({ action: 'scrape', info_hash: id20('cap0') });
+    assert.equal((await ok.next())['action'], 'scrape');
+  });
+
+  test('an upgrade on another path is refused 404', async () => {
+    await assert.rejects(WsClient.open(`ws://127.0.0.1:${t.httpPort}/somewhere`), /HTTP 404/);
+  });
+});
+
+describe('WebSocket limits', () => {
+  test('a socket over its message rate is told to slow down, then closed', async () => {
+    const t = await startTestTracker({}, { wsLimits: { burst: 5, messagesPerSecond: 1 } });
+    const a = await WsClient.open(`ws://127.0.0.1:${t.httpPort}/announce`);
+    try {
+      for (let i = 0; i < 30; i++) a.send({ action: 'scrape', info_hash: id20('rate') });
+      const frames: Frame[] = [];
+      while (frames.length < 30 && a.closed === null) frames.push(await a.next().catch(() => ({})));
+      assert.equal(frames.filter((f) => f['action'] === 'scrape').length, 5, 'the burst is answered');
+      assert.ok(frames.some((f) => /too many messages/.test(String(f['failure reason']))));
+      assert.equal(await a.whenClosed(), 1008);
+    } finally {
+      a.close();
+      await t.tracker.close();
+    }
+  });
+
+  test('a socket that answers no ping is closed after the idle time; its peer leaves', async () => {
+    const t = await startTestTracker({}, { wsLimits: { idleMs: 400 } });
+    const hash = id20('ws-idle');
+    try {
+      // A raw client: does the handshake and sends one announce, then never answers a ping.
+      const socket = connect(t.httpPort, '127.0.0.1');
+      const closed = new Promise<number>((resolve) => socket.on('close', () => resolve(Date.now())));
+      socket.on('error', () => undefined);
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+      socket.write('GET /announce HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+      await new Promise<void>((resolve) => socket.once('data', () => resolve()));
+      const payload = Buffer.from(JSON.stringify(announce(hash, id20('idle'))));
+      const mask = Buffer.from([1, 2, 3, 4]);
+      const masked = Buffer.from(payload.map((b, i) => b ^ mask[i % 4]!));
+      socket.write(Buffer.concat([Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff]), mask, masked]));
+      await waitFor(async () => (await udpScrape(t.udpPort, [hash]))[0]!.incomplete === 1, 3000, 'the raw peer joined');
+      const started = Date.now();
+      const at = await closed;
+      assert.ok(at - started < 3000, `closed after ${at - started} ms`);
+      await waitFor(async () => (await udpScrape(t.udpPort, [hash]))[0]!.incomplete === 0, 3000, 'the idle peer left');
+    } finally {
+      await t.tracker.close();
+    }
+  });
+
+  test('WebSocket connections count against --max-connections', async () => {
+    const t = await startTestTracker({ maxConnections: 2 });
+    const url = `ws://127.0.0.1:${t.httpPort}/announce`;
+    const a = await WsClient.open(url);
+    const b = await WsClient.open(url);
+    try {
+      await assert.rejects(WsClient.open(url));
+      b.close();
+      await waitFor(async () => {
+        const c = await WsClient.open(url).catch(() => null);
+        c?.close();
+        return c !== null;
+      }, 3000, 'a place again once one closed');
+    } finally {
+      a.close();
+      b.close();
+      await t.tracker.close();
+    }
+  });
+
+  test('--no-websocket: the upgrade is refused', async () => {
+    const t = await startTestTracker({ websocket: false });
+    try {
+      await assert.rejects(WsClient.open(`ws://127.0.0.1:${t.httpPort}/announce`));
+      assert.equal((await httpGet(t.httpPort, '/scrape')).status, 200, 'HTTP goes on');
+    } finally {
+      await t.tracker.close();
+    }
+  });
+});
