@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { AnnounceEvent } from '../protocol/types.js';
 import { parseBatchFile, runBatch } from '../query/batch.js';
-import { runChecks, type CheckItem } from '../query/check.js';
+import { runChecks, type CheckReport } from '../query/check.js';
 import { UsageError } from '../query/errors.js';
 import {
   batchCsv,
@@ -54,6 +54,9 @@ interface QueryFlags {
   ipv6: boolean;
   caCert?: string;
   insecure: boolean;
+  udp?: string;
+  /** false with --no-stop. */
+  stop: boolean;
 }
 
 function integer(min: number, max: number) {
@@ -79,7 +82,8 @@ export function buildProgram(): Command {
     .description('Query and diagnose any BitTorrent tracker over HTTP, HTTPS or UDP.')
     .version(VERSION, '-V, --version')
     .option('-t, --tracker <url>', 'tracker announce URL (http://, https://, udp://)')
-    .option('-H, --hash <hex>', 'info_hash, 40 hex digits (repeat for a multi-hash scrape; default: random)', collect, [])
+    // One default in --help: commander's own "(default: [])" would stand beside ours.
+    .addOption(new Option('-H, --hash <hex>', 'info_hash, 40 hex digits (repeat for a multi-hash scrape; --check announces on it)').argParser(collect).default([], 'random'))
     .addOption(new Option('-e, --event <event>', 'announce event').choices(['started', 'completed', 'stopped', 'none']).default('started'))
     .option('-n, --numwant <n>', 'peers wanted', integer(0, 100_000), 50)
     .option('-s, --scrape', 'scrape instead of announce', false)
@@ -94,6 +98,8 @@ export function buildProgram(): Command {
     .option('-j, --jobs <n>', 'queries at once in a batch', integer(1, 64), 4)
     .option('-R, --retry [n]', 'retry until success, or at most n attempts', integer(1, 1_000_000))
     .option('--check', 'compliance report for the tracker (PASS/WARN/FAIL per check)', false)
+    .option('--udp <url>', 'with --check of an http(s):// tracker: its UDP announce URL to probe (default: none for https://, the same port for http://)')
+    .option('--no-stop', 'after an announce, stay in the swarm (by default event=stopped follows, so no phantom peer is left for the peer TTL)')
     .option('--timeout <seconds>', 'time allowed per query', seconds, 12)
     .option('--port <port>', 'the port announced for this client', integer(1, 65535), 6881)
     .option('-4, --ipv4', 'reach the tracker over IPv4 only', false)
@@ -115,6 +121,9 @@ interface Plan {
   format: OutputFormat;
   mode: QueryMode;
   infoHashes: string[];
+  /** The -H info_hash, if given (--check uses it; random ones otherwise). */
+  givenHash?: string;
+  udpUrl?: TrackerUrl;
   trackers: TrackerUrl[];
   baseOptions: Omit<QueryOptions, 'identity'>;
 }
@@ -126,7 +135,9 @@ function plan(flags: QueryFlags): Plan {
   if (flags.scrape && flags.fullScrape) throw new UsageError('--full-scrape: already a scrape; leave out -s');
   const infoHashes = flags.hash.map(parseHash);
   const mode: QueryMode = flags.fullScrape ? 'full-scrape' : flags.scrape ? 'scrape' : 'announce';
+  if (infoHashes.length > 1 && flags.check) throw new UsageError('-H: --check announces on one info_hash');
   if (infoHashes.length > 1 && mode !== 'scrape') throw new UsageError('-H: several info_hashes only with -s/--scrape');
+  const givenHash = infoHashes[0];
   if (infoHashes.length === 0) infoHashes.push(randomBytes(20).toString('latin1'));
   let trackers: TrackerUrl[];
   if (flags.batch) {
@@ -146,6 +157,13 @@ function plan(flags: QueryFlags): Plan {
     trackers = [parseTrackerUrl(flags.tracker)];
     if (mode !== 'announce' && trackers[0]!.transport !== 'udp') scrapePathFor(trackers[0]!);
   }
+  let udpUrl: TrackerUrl | undefined;
+  if (flags.udp !== undefined) {
+    if (!flags.check) throw new UsageError('--udp: only with --check');
+    if (trackers[0]!.transport === 'udp') throw new UsageError('--udp: the tracker is already udp://; --udp names the UDP URL of an http(s):// tracker');
+    udpUrl = parseTrackerUrl(flags.udp, '--udp');
+    if (udpUrl.transport !== 'udp') throw new UsageError(`--udp: a udp:// URL, got ${JSON.stringify(flags.udp)}`);
+  }
   let ca: Buffer | undefined;
   if (flags.caCert !== undefined) {
     try {
@@ -159,6 +177,8 @@ function plan(flags: QueryFlags): Plan {
     format: flags.output as OutputFormat,
     mode,
     infoHashes,
+    ...(givenHash !== undefined ? { givenHash } : {}),
+    ...(udpUrl !== undefined ? { udpUrl } : {}),
     trackers,
     baseOptions: {
       timeoutMs: Math.round(flags.timeout * 1000),
@@ -177,6 +197,7 @@ function requestFor(p: Plan, tracker: TrackerUrl): QueryRequest {
     mode: p.mode,
     infoHashes: p.infoHashes,
     lookup: p.flags.lookup,
+    stopAfter: p.flags.stop,
     options: { ...p.baseOptions, identity },
     params: {
       infoHash: p.infoHashes[0]!,
@@ -191,18 +212,26 @@ function requestFor(p: Plan, tracker: TrackerUrl): QueryRequest {
   };
 }
 
-function checkOutput(tracker: string, items: CheckItem[], format: OutputFormat, paint: Painter): string {
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+export function checkOutput(tracker: string, report: CheckReport, format: OutputFormat, paint: Painter): string {
+  const { items, notes } = report;
   const count = (s: string): number => items.filter((i) => i.status === s).length;
   if (format === 'json') {
-    return JSON.stringify({ tracker, checks: items, summary: { pass: count('PASS'), warn: count('WARN'), fail: count('FAIL') } }, null, 2) + '\n';
+    return JSON.stringify({ tracker, checks: items, summary: { pass: count('PASS'), warn: count('WARN'), fail: count('FAIL') }, notes }, null, 2) + '\n';
   }
-  if (format === 'csv') return [csvLine(['check', 'status', 'detail']), ...items.map((i) => csvLine([i.check, i.status, i.detail]))].join('\n') + '\n';
+  if (format === 'csv') {
+    return [csvLine(['check', 'status', 'detail']), ...items.map((i) => csvLine([i.check, i.status, i.detail])), ...notes.map((n) => csvLine(['note', '', n]))].join('\n') + '\n';
+  }
   const width = Math.max(...items.map((i) => i.check.length));
   const mark = (s: string): string => (s === 'PASS' ? paint.ok(s) : s === 'WARN' ? paint.warn(s) : paint.fail(s));
   return [
     paint.bold(`Compliance check: ${tracker}`),
     ...items.map((i) => `  ${mark(i.status)}  ${i.check.padEnd(width)}  ${i.detail}`),
-    `  ${count('PASS')} passed, ${count('WARN')} warnings, ${count('FAIL')} failed`,
+    `  ${count('PASS')} passed, ${plural(count('WARN'), 'warning')}, ${count('FAIL')} failed`,
+    ...notes.map((n) => paint.dim(`  note: ${n}`)),
   ].join('\n') + '\n';
 }
 
@@ -229,9 +258,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   const tracker = p.trackers[0]!;
 
   if (p.flags.check) {
-    const items = await runChecks(tracker, { ...p.baseOptions, identity: qbittorrent(DEFAULT_VERSION) });
-    out.write(checkOutput(tracker.href, items, p.format, paint));
-    return items.some((i) => i.status === 'FAIL') ? EXIT_TRACKER : EXIT_OK;
+    const report = await runChecks(tracker, { ...p.baseOptions, identity: qbittorrent(DEFAULT_VERSION) }, {
+      ...(p.givenHash !== undefined ? { infoHash: p.givenHash } : {}),
+      ...(p.udpUrl !== undefined ? { udpUrl: p.udpUrl } : {}),
+    });
+    out.write(checkOutput(tracker.href, report, p.format, paint));
+    return report.items.some((i) => i.status === 'FAIL') ? EXIT_TRACKER : EXIT_OK;
   }
 
   const abort = new AbortController();

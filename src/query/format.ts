@@ -1,4 +1,5 @@
 /** Output of wildkat-query: table (people), JSON and CSV (scripts). */
+import { REFUSED_HASH_HINT } from './errors.js';
 import type { QueriedPeer } from './types.js';
 import type { QueryResult } from './run.js';
 
@@ -206,6 +207,7 @@ export function resultTable(r: QueryResult, o: TableOptions): string {
   if (r.attempts > 1) pairs.push(['Attempts', String(r.attempts)]);
   if (r.error !== null) pairs.push([r.errorKind === 'failure' ? 'Failure' : 'Error', paint.fail(r.error)]);
   const a = r.announce;
+  if (a !== null && a.refusedHash) pairs.push(['Hint', `answered, but ${REFUSED_HASH_HINT}`]);
   if (a !== null) {
     if (a.warning !== null) pairs.push(['Warning', paint.warn(a.warning)]);
     if (a.failure === null) {
@@ -234,6 +236,7 @@ export function resultTable(r: QueryResult, o: TableOptions): string {
     if (s.minRequestInterval !== null) pairs.push(['Min request interval', `${s.minRequestInterval} s`]);
     pairs.push(['Torrents', String(s.files.length)]);
   }
+  if (r.stop !== null) pairs.push(['Stop', r.stop === 'sent' ? 'event=stopped sent afterwards: no peer left in the swarm (--no-stop to stay)' : paint.warn(`event=stopped ${r.stop}`)]);
   out.push(rows(pairs));
   if (s !== null && s.files.length > 0) {
     out.push('', `  ${'info_hash'.padEnd(40)}  ${'seeds'.padStart(8)}  ${'leechers'.padStart(8)}  ${'downloaded'.padStart(10)}`);

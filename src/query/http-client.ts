@@ -5,7 +5,7 @@ import { isIPv4 } from 'node:net';
 import { gunzipSync, inflateSync } from 'node:zlib';
 import { isProtocolError } from '../protocol/errors.js';
 import { buildAnnounceQuery, buildScrapeQuery, decodeAnnounceReply, decodeScrapeReply, type DecodedAnnounceReply } from '../protocol/http-client.js';
-import { QueryError } from './errors.js';
+import { networkError, QueryError, refusesInfoHash } from './errors.js';
 import type { AnnounceParams, AnnounceReply, QueriedPeer, QueryOptions, ScrapeReply } from './types.js';
 import { scrapePathFor, withPath, type TrackerUrl } from './url.js';
 
@@ -40,6 +40,9 @@ function get(url: string, options: QueryOptions, deadline: number, redirects: st
         ...(options.insecure === true ? { rejectUnauthorized: false } : {}),
       },
       (res: IncomingMessage) => {
+        // Read now, not at 'end': once a TLS socket has closed (Connection: close) it no longer knows its peer.
+        const address = res.socket.remoteAddress ?? connected?.address ?? '';
+        const family: 4 | 6 = (res.socket.remoteFamily ?? connected?.family) === 'IPv6' ? 6 : 4;
         const status = res.statusCode ?? 0;
         const location = res.headers.location;
         if (status >= 300 && status < 400 && location !== undefined) {
@@ -78,15 +81,20 @@ function get(url: string, options: QueryOptions, deadline: number, redirects: st
             reject(new QueryError('undecodable', `cannot decompress the ${encoding} reply: ${(err as Error).message}`));
             return;
           }
-          const address = res.socket.remoteAddress ?? '';
-          resolve({ body, address, family: res.socket.remoteFamily === 'IPv6' ? 6 : 4, responseTimeMs, redirects });
+          resolve({ body, address, family, responseTimeMs, redirects });
         });
       },
     );
+    let connected: { address: string; family: string } | null = null;
+    req.on('socket', (socket) => {
+      socket.once('connect', () => {
+        if (socket.remoteAddress !== undefined) connected = { address: socket.remoteAddress, family: socket.remoteFamily ?? 'IPv4' };
+      });
+    });
     const timer = setTimeout(() => req.destroy(new QueryError('timeout', `no reply within ${options.timeoutMs} ms`)), remaining);
     req.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(err instanceof QueryError ? err : new QueryError('network', `${err.code ?? ''} ${err.message}`.trim()));
+      reject(err instanceof QueryError ? err : networkError(err));
     });
     req.end();
   });
@@ -125,6 +133,7 @@ export function readAnnounceReply(r: DecodedAnnounceReply, reached: Omit<HttpRes
     ipv4OnlyOverIpv6: reached.family === 6 && hasIpv4Entries && !r.hasPeers6,
     warning: r.warning,
     failure: r.failure,
+    refusedHash: r.failure !== null && refusesInfoHash(r.failure),
     externalIp: r.externalIp,
     trackerId: r.trackerId,
   };

@@ -17,6 +17,11 @@ export interface QueryRequest {
   options: QueryOptions;
   /** Reverse-DNS the peers. */
   lookup: boolean;
+  /**
+   * After an answered announce, announce event=stopped for the same peer,
+   * so a one-off query leaves no phantom peer in the swarm (--no-stop: false).
+   */
+  stopAfter?: boolean;
 }
 
 export interface QueryResult {
@@ -33,6 +38,8 @@ export interface QueryResult {
   attempts: number;
   /** The identity used (User-Agent). */
   userAgent: string;
+  /** The event=stopped sent after the announce: null if none was sent, else 'sent' or why it failed. */
+  stop: string | null;
 }
 
 const LOOKUP_TIMEOUT_MS = 3000;
@@ -67,14 +74,24 @@ export async function runQuery(req: QueryRequest): Promise<QueryResult> {
     numwantRequested: req.params.numwant,
     attempts: 1,
     userAgent: req.options.identity.userAgent,
+    stop: null,
   };
   const udp = req.tracker.transport === 'udp' ? new UdpTrackerClient(req.tracker, req.options) : null;
   try {
     if (req.mode === 'announce') {
       const params = { ...req.params, infoHash: req.infoHashes[0]! };
       result.announce = udp !== null ? await udp.announce(params) : await httpAnnounce(req.tracker, params, req.options);
-      if (req.lookup) await lookupPeers(result.announce.peers);
       result.error = result.announce.failure;
+      if (req.stopAfter === true && params.event !== 'stopped' && result.announce.failure === null) {
+        const stop = { ...params, event: 'stopped' as const, numwant: 0 };
+        try {
+          const reply = udp !== null ? await udp.announce(stop) : await httpAnnounce(req.tracker, stop, req.options);
+          result.stop = reply.failure === null ? 'sent' : `refused: ${reply.failure}`;
+        } catch (err) {
+          result.stop = `failed: ${err instanceof Error ? err.message : String(err)}`;
+        }
+      }
+      if (req.lookup) await lookupPeers(result.announce.peers);
     } else {
       const hashes = req.mode === 'full-scrape' ? [] : req.infoHashes;
       result.scrape = udp !== null ? await udp.scrape(hashes) : await httpScrape(req.tracker, hashes, req.options);

@@ -63,6 +63,12 @@ export interface AnnounceReply extends Reached {
   ipv4OnlyOverIpv6: boolean;
   warning: string | null;
   failure: string | null;
+  /**
+   * The tracker answered but refuses this info_hash: a failure reason such
+   * as "not authorized", or (UDP) an 8-byte announce reply, which is how
+   * opentracker answers an info_hash not on its whitelist.
+   */
+  refusedHash: boolean;
   externalIp: string | null;
   trackerId: string | null;
 }

@@ -2,6 +2,8 @@
  * A BEP 15 client: connect, announce, scrape, with the BEP's retransmission
  * schedule (15 · 2^n seconds, capped by the overall timeout), replies
  * matched by transaction id and checked for length, and BEP 41 URL data.
+ * The socket is connected (dgram connect), so an ICMP port unreachable
+ * comes back as ECONNREFUSED at once instead of running out the timeout.
  */
 import { randomInt } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
@@ -16,13 +18,22 @@ import {
   MAX_SCRAPE_HASHES_PER_PACKET,
   type UdpResponse,
 } from '../protocol/udp.js';
-import { QueryError } from './errors.js';
+import { errnoText, QueryError, refusesInfoHash } from './errors.js';
 import type { AnnounceParams, AnnounceReply, QueriedPeer, QueryOptions, ScrapeReply } from './types.js';
 import type { TrackerUrl } from './url.js';
 
 const BEP15_BASE_MS = 15_000;
 /** A connection id may be used for one minute (BEP 15). */
 const CONNECTION_ID_USE_MS = 60_000;
+const ACTION_ANNOUNCE = 1;
+
+/** An announce reply of 8 bytes (action and transaction id only): opentracker's answer for an info_hash not on its whitelist. */
+interface EmptyAnnounce {
+  action: 'empty-announce';
+  transactionId: number;
+}
+
+export const EMPTY_ANNOUNCE_TEXT = 'empty announce reply (8 bytes: no interval, counts or peers), as opentracker answers an info_hash not on its whitelist';
 
 export async function resolveHost(host: string, family: 4 | 6 | undefined): Promise<{ address: string; family: 4 | 6 }> {
   try {
@@ -51,11 +62,22 @@ export class UdpTrackerClient {
 
   private async open(): Promise<{ socket: Socket; address: string; family: 4 | 6 }> {
     if (this.socket === null || this.target === null) {
-      this.target = await resolveHost(this.tracker.host, this.options.family);
-      this.socket = createSocket(this.target.family === 6 ? 'udp6' : 'udp4');
-      this.socket.on('error', () => {
-        /* reported through the pending request's timeout */
+      const target = await resolveHost(this.tracker.host, this.options.family);
+      const socket = createSocket(target.family === 6 ? 'udp6' : 'udp4');
+      socket.on('error', () => {
+        /* a pending exchange reports errors through its own listener */
       });
+      await new Promise<void>((resolve, reject) => {
+        socket.connect(this.tracker.port, target.address, (err?: Error) => {
+          if (err === undefined || err === null) resolve();
+          else {
+            socket.close();
+            reject(new QueryError('network', `cannot reach ${target.address}:${this.tracker.port}: ${errnoText(err as NodeJS.ErrnoException)}`));
+          }
+        });
+      });
+      this.target = target;
+      this.socket = socket;
     }
     return { socket: this.socket, ...this.target };
   }
@@ -64,7 +86,7 @@ export class UdpTrackerClient {
    * Sends `packet` and waits for the reply carrying `transactionId`,
    * retransmitting after 15 s, 30 s, 60 s … until `deadline`.
    */
-  private async exchange(build: (tx: number) => Buffer, deadline: number): Promise<UdpResponse> {
+  private async exchange(build: (tx: number) => Buffer, deadline: number): Promise<UdpResponse | EmptyAnnounce> {
     const { socket, address } = await this.open();
     const transactionId = randomInt(0, 2 ** 32);
     const packet = build(transactionId);
@@ -73,15 +95,28 @@ export class UdpTrackerClient {
       let attempt = 0;
       let timer: NodeJS.Timeout | null = null;
       let malformed: string | null = null;
-      const finish = (err: Error | null, value?: UdpResponse): void => {
+      let done = false;
+      const finish = (err: Error | null, value?: UdpResponse | EmptyAnnounce): void => {
+        if (done) return;
+        done = true;
         if (timer) clearTimeout(timer);
         socket.off('message', onMessage);
+        socket.off('error', onError);
         if (err) reject(err);
         else resolve(value!);
+      };
+      const onError = (err: NodeJS.ErrnoException): void => {
+        if (err.code === 'ECONNREFUSED') {
+          finish(new QueryError('refused', `refused: ICMP port unreachable from ${address}:${this.tracker.port} (ECONNREFUSED): nothing listens on that UDP port`));
+        } else finish(new QueryError('network', `${address}:${this.tracker.port}: ${errnoText(err)}`));
       };
       const onMessage = (msg: Buffer): void => {
         if (msg.length >= 8 && msg.readUInt32BE(4) !== transactionId) {
           this.wrongTransactionIds++;
+          return;
+        }
+        if (msg.length === 8 && msg.readUInt32BE(0) === ACTION_ANNOUNCE) {
+          finish(null, { action: 'empty-announce', transactionId });
           return;
         }
         try {
@@ -101,13 +136,14 @@ export class UdpTrackerClient {
           finish(new QueryError(malformed || this.wrongTransactionIds > 0 ? 'protocol' : 'timeout', why));
           return;
         }
-        socket.send(packet, this.tracker.port, address, (err) => {
-          if (err) finish(new QueryError('network', `cannot send to ${address}:${this.tracker.port}: ${err.message}`));
+        socket.send(packet, (err) => {
+          if (err) finish(new QueryError('network', `cannot send to ${address}:${this.tracker.port}: ${errnoText(err as NodeJS.ErrnoException)}`));
         });
         timer = setTimeout(sendAttempt, Math.min(base * 2 ** attempt, remaining));
         attempt++;
       };
       socket.on('message', onMessage);
+      socket.on('error', onError);
       sendAttempt();
     });
   }
@@ -150,7 +186,8 @@ export class UdpTrackerClient {
     const responseTimeMs = Date.now() - started;
     const { address, family } = this.target!;
     const base = { address, family, responseTimeMs, redirects: [] as string[] };
-    if (reply.action === 'error') return { ...emptyAnnounce(base), failure: reply.message };
+    if (reply.action === 'error') return { ...emptyAnnounce(base), failure: reply.message, refusedHash: refusesInfoHash(reply.message) };
+    if (reply.action === 'empty-announce') return { ...emptyAnnounce(base), failure: EMPTY_ANNOUNCE_TEXT, refusedHash: true };
     if (reply.action !== 'announce') throw new QueryError('protocol', `expected an announce reply, got ${reply.action}`);
     // Over IPv6 peers are 18 bytes (BEP 15); a tracker that sends 6-byte entries there is not IPv6-aware.
     let size: 6 | 18 = family === 6 ? 18 : 6;
@@ -230,6 +267,7 @@ function emptyAnnounce(base: { address: string; family: 4 | 6; responseTimeMs: n
     ipv4OnlyOverIpv6: false,
     warning: null,
     failure: null,
+    refusedHash: false,
     externalIp: null,
     trackerId: null,
   };

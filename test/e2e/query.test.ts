@@ -1,7 +1,9 @@
 /** wildkat-query as users run it, against the real tracker and against misbehaving ones. */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +14,7 @@ import { UdpTrackerClient } from '../../src/query/udp-client.js';
 import { parseTrackerUrl } from '../../src/query/url.js';
 import { fakeHttp, fakeUdp, ipv4OnlyTracker, wrongTransactionId } from '../fake-trackers.js';
 import { makeCert, startTestTracker, startTestTrackerSamePort, type TestCert, type TestTracker } from '../helpers.js';
+import { opentrackerSkip, startOpentracker, type Opentracker } from '../opentracker.js';
 
 const BIN = fileURLToPath(new URL('../../bin/wildkat-query', import.meta.url));
 const HASH = 'aabbccddeeff00112233445566778899aabbccdd';
@@ -40,6 +43,47 @@ async function queryJson(args: string[]): Promise<Record<string, unknown>> {
   return JSON.parse(r.stdout) as Record<string, unknown>;
 }
 
+interface CheckJson {
+  checks: { check: string; status: string; detail: string }[];
+  summary: Record<string, number>;
+  notes: string[];
+}
+
+async function checkJson(args: string[]): Promise<{ run: Run; report: CheckJson; status: Map<string, string>; detail: Map<string, string> }> {
+  const run = await query([...args, '--check', '-o', 'json']);
+  const report = JSON.parse(run.stdout) as CheckJson;
+  return {
+    run,
+    report,
+    status: new Map(report.checks.map((c) => [c.check, c.status])),
+    detail: new Map(report.checks.map((c) => [c.check, c.detail])),
+  };
+}
+
+/** Seeds and leechers left on `hash`, by an HTTP scrape. */
+async function swarmSize(http: string, hash: string): Promise<{ seeds: number; leechers: number }> {
+  const s = await queryJson(['-t', http, '-s', '-H', hash]);
+  const f = (s['files'] as { seeds: number; leechers: number }[])[0];
+  return { seeds: f?.seeds ?? 0, leechers: f?.leechers ?? 0 };
+}
+
+/** A port on 127.0.0.1 that nothing listens on (bound by the OS for us, then let go). */
+async function closedTcpPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function closedUdpPort(): Promise<number> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  return port;
+}
+
 const ANNOUNCE_KEYS = [
   'tracker', 'interval', 'min_interval', 'seeds', 'leechers', 'downloaded', 'ipv4_peers', 'ipv4_bytes', 'ipv6_peers', 'ipv6_bytes',
   'peer_list', 'num_want_requested', 'total_peers_returned', 'response_time_ms', 'warning_message', 'failure_reason', 'external_ip', 'tracker_id',
@@ -56,10 +100,10 @@ describe('wildkat-query against wildkat-tracker', () => {
     udp = `udp://127.0.0.1:${t.udpPort}/announce`;
   });
 
-  /** A fresh swarm with one seeder (port 5000) that has completed. */
+  /** A fresh swarm with one seeder (port 5000) that has completed (and stays: --no-stop). */
   async function swarmWithSeeder(tag: string): Promise<string> {
     const hash = Buffer.from(tag.padEnd(20, '.')).toString('hex');
-    const r = await query(['-t', http, '-H', hash, '-e', 'completed', '--port', '5000']);
+    const r = await query(['-t', http, '-H', hash, '-e', 'completed', '--port', '5000', '--no-stop']);
     assert.equal(r.code, 0, r.stdout);
     return hash;
   }
@@ -89,7 +133,7 @@ describe('wildkat-query against wildkat-tracker', () => {
 
   test('UDP announce and UDP scrape', async () => {
     const hash = await swarmWithSeeder('udp');
-    const j = await queryJson(['-t', udp, '-H', hash, '--port', '5002', '-n', '1']);
+    const j = await queryJson(['-t', udp, '-H', hash, '--port', '5002', '-n', '1', '--no-stop']);
     assert.equal(j['interval'], 900);
     assert.equal(j['seeds'], 1);
     assert.equal(j['total_peers_returned'], 1);
@@ -103,7 +147,7 @@ describe('wildkat-query against wildkat-tracker', () => {
 
   test('table output: response grade, interval, counts, numwant check, peers', async () => {
     const hash = await swarmWithSeeder('table');
-    await query(['-t', http, '-H', hash, '--port', '5002']);
+    await query(['-t', http, '-H', hash, '--port', '5002', '--no-stop']);
     const r = await query(['-t', http, '-H', hash, '--port', '5001', '-p']);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /^http:\/\/127\.0\.0\.1:\d+\/announce\n/);
@@ -121,7 +165,7 @@ describe('wildkat-query against wildkat-tracker', () => {
 
   test('CSV: a header and a row, then the peers (with hostname under -l)', async () => {
     const hash = await swarmWithSeeder('csv');
-    await query(['-t', http, '-H', hash, '--port', '5002']);
+    await query(['-t', http, '-H', hash, '--port', '5002', '--no-stop']);
     const r = await query(['-t', http, '-H', hash, '--port', '5001', '-o', 'csv', '-p', '-l']);
     assert.equal(r.code, 0);
     const lines = r.stdout.trimEnd().split('\n');
@@ -160,6 +204,79 @@ describe('wildkat-query against wildkat-tracker', () => {
     const table = await query(['-t', http, '--check']);
     assert.match(table.stdout, /PASS {2}numwant honoured/);
     assert.match(table.stdout, /\d+ passed, 0 warnings, 0 failed/);
+  });
+
+  test('a one-off announce sends event=stopped afterwards (no phantom peer); --no-stop leaves the peer', async () => {
+    for (const url of [http, udp]) {
+      const hash = Buffer.from(`stop-${url.slice(0, 4)}`.padEnd(20, '.')).toString('hex');
+      const once = await query(['-t', url, '-H', hash, '--port', '5300']);
+      assert.equal(once.code, 0, once.stdout);
+      assert.match(once.stdout, /Leechers\s+1\n/, 'the announce was answered, the peer counted');
+      assert.match(once.stdout, /Stop\s+event=stopped sent afterwards/);
+      assert.deepEqual(await swarmSize(http, hash), { seeds: 0, leechers: 0 }, `${url}: no peer left behind`);
+      const seeded = await query(['-t', url, '-H', hash, '--port', '5301', '-e', 'completed']);
+      assert.equal(seeded.code, 0, seeded.stdout);
+      assert.deepEqual(await swarmSize(http, hash), { seeds: 0, leechers: 0 }, `${url}: no seeder left behind either`);
+      const kept = await query(['-t', url, '-H', hash, '--port', '5300', '--no-stop']);
+      assert.equal(kept.code, 0, kept.stdout);
+      assert.doesNotMatch(kept.stdout, /Stop/);
+      assert.deepEqual(await swarmSize(http, hash), { seeds: 0, leechers: 1 }, `${url}: --no-stop keeps the peer`);
+    }
+  });
+
+  test('--check -H announces on that info_hash and stops every peer it announced', async () => {
+    const hash = Buffer.from('check-H'.padEnd(20, '.')).toString('hex');
+    for (const url of [http, udp]) {
+      const { run, report } = await checkJson(['-t', url, '-H', hash]);
+      assert.equal(run.code, 0, run.stdout);
+      assert.deepEqual(report.checks.filter((c) => c.status !== 'PASS'), [], url);
+      assert.ok(report.notes.includes(`announced on info_hash ${hash} (-H)`), report.notes.join('; '));
+      assert.deepEqual(await swarmSize(http, hash), { seeds: 0, leechers: 0 }, `${url}: --check left no peer`);
+    }
+  });
+
+  test('--check of an https:// tracker: the address shown, no UDP probe on the HTTPS port unless --udp, an untrusted certificate named', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wildkat-qs-'));
+    let tls: TestTracker | null = null;
+    try {
+      const cert = makeCert(dir, 'qs');
+      tls = await startTestTracker({ httpsPort: 0, httpPort: null, udpPort: 0, cert: cert.certPath, key: cert.keyPath });
+      const https = `https://127.0.0.1:${tls.tracker.port('https')}/announce`;
+      const udpUrl = `udp://127.0.0.1:${tls.udpPort}/announce`;
+      const ca = ['--ca-cert', cert.certPath];
+
+      // The address is read when the reply starts: once the TLS socket has closed it is gone.
+      for (const args of [ca, ['-k']]) {
+        const plain = await query(['-t', https, ...args]);
+        assert.equal(plain.code, 0, plain.stdout);
+        assert.match(plain.stdout, /Response\s+\d+ ms {2}\[[A-F] · [a-z ]+\] {2}over IPv4 \(127\.0\.0\.1\)/);
+      }
+
+      const skipped = await checkJson(['-t', https, ...ca]);
+      assert.match(skipped.detail.get('reachable over IPv4') ?? '', /^127\.0\.0\.1 answered in \d+ ms$/);
+      assert.match(skipped.detail.get('https announce') ?? '', /^127\.0\.0\.1 answered in \d+ ms over IPv4$/);
+      assert.equal(skipped.run.code, 0, skipped.run.stdout);
+      assert.deepEqual(skipped.report.checks.filter((c) => c.status !== 'PASS'), []);
+      assert.equal(skipped.status.get('udp announce'), undefined, 'no UDP probe on the HTTPS port');
+      assert.ok(skipped.report.notes.some((n) => /^UDP not probed: .*--udp URL/.test(n)), skipped.report.notes.join('; '));
+      const table = await query(['-t', https, '--check', ...ca]);
+      assert.match(table.stdout, /note: UDP not probed/);
+
+      const withUdp = await checkJson(['-t', https, ...ca, '--udp', udpUrl]);
+      assert.equal(withUdp.run.code, 0, withUdp.run.stdout);
+      assert.equal(withUdp.status.get('udp announce'), 'PASS');
+      assert.match(withUdp.detail.get('udp announce') ?? '', /^answers at udp:\/\/127\.0\.0\.1:\d+\/announce \(127\.0\.0\.1, \d+ ms\)$/);
+      assert.ok(withUdp.report.notes.includes(`UDP probed at ${udpUrl} (--udp)`));
+
+      const untrusted = await checkJson(['-t', https]);
+      assert.equal(untrusted.run.code, 1);
+      assert.equal(untrusted.status.get('reachable over IPv4'), 'FAIL');
+      assert.match(untrusted.detail.get('reachable over IPv4') ?? '', /^reachable, but TLS certificate not trusted \(.*self-signed.*\): trust its CA with --ca-cert FILE, or skip the check with -k$/);
+      assert.doesNotMatch(untrusted.run.stdout, /published|unreachable/);
+    } finally {
+      await tls?.tracker.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('batch: input order, one dead tracker does not stall it, exit 0 unless all failed', async () => {
@@ -228,7 +345,8 @@ describe('wildkat-query against wildkat-tracker', () => {
       assert.match(two.stdout, /Tracker ID\s+Wildkat/);
       const three = await query(['-t', https, '-s', '-H', HASH, ...ca]);
       assert.equal(three.code, 0);
-      assert.match(three.stdout, new RegExp(`${HASH}\\s+0\\s+1\\s+0`));
+      // The announce of example two sent event=stopped afterwards: no leecher left.
+      assert.match(three.stdout, new RegExp(`${HASH}\\s+0\\s+0\\s+0`));
       const four = await query(['-t', https, '--full-scrape', ...ca]);
       assert.equal(four.code, 1, 'full scrape is refused by default');
       const untrusted = await query(['-t', https]);
@@ -249,7 +367,7 @@ describe('wildkat-query over IPv6', { skip: hasLoopback6 ? false : 'this machine
     try {
       const http = `http://[::1]:${t.httpPort}/announce`;
       const udp = `udp://[::1]:${t.udpPort}/announce`;
-      await query(['-t', http, '-H', HASH, '--port', '7001']);
+      await query(['-t', http, '-H', HASH, '--port', '7001', '--no-stop']);
       const j = await queryJson(['-t', udp, '-H', HASH, '--port', '7002']);
       assert.equal(j['reached_over'], 'ipv6');
       assert.equal(j['ipv6_peers'], 1);
@@ -372,6 +490,37 @@ describe('wildkat-query against broken trackers', () => {
     }
   });
 
+  test('a closed port is reported refused at once (UDP: ICMP on a connected socket), its error code once', async () => {
+    const udpPort = await closedUdpPort();
+    const tcpPort = await closedTcpPort();
+    const once = (text: string): void => assert.equal(text.match(/ECONNREFUSED/g)?.length, 1, text);
+    const u = await query(['-t', `udp://127.0.0.1:${udpPort}/announce`, '--timeout', '30']);
+    assert.equal(u.code, 1);
+    assert.match(u.stdout, new RegExp(`Error\\s+refused: ICMP port unreachable from 127\\.0\\.0\\.1:${udpPort} \\(ECONNREFUSED\\)`));
+    once(u.stdout);
+    assert.ok(u.ms < 10_000, `took ${u.ms} ms of a 30 s timeout`);
+    const h = await query(['-t', `http://127.0.0.1:${tcpPort}/announce`, '--timeout', '30']);
+    assert.equal(h.code, 1);
+    assert.match(h.stdout, new RegExp(`Error\\s+connection refused \\(connect ECONNREFUSED 127\\.0\\.0\\.1:${tcpPort}\\)\\n`));
+    once(h.stdout);
+    const c = await checkJson(['-t', `udp://127.0.0.1:${udpPort}/announce`, '--timeout', '30']);
+    assert.equal(c.run.code, 1);
+    assert.ok(c.run.ms < 10_000, `--check took ${c.run.ms} ms of a 30 s timeout`);
+    assert.equal(c.status.get('reachable over IPv4'), 'FAIL');
+    assert.match(c.detail.get('reachable over IPv4') ?? '', /^refused: ICMP port unreachable from 127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
+    assert.doesNotMatch(c.run.stdout, /published/, 'an IP literal publishes nothing');
+  });
+
+  test('--help: one default for -H; --no-stop and --udp documented', async () => {
+    const r = await query(['--help']);
+    assert.equal(r.code, 0);
+    const h = r.stdout.slice(r.stdout.indexOf('-H, --hash'), r.stdout.indexOf('-e, --event'));
+    assert.equal(h.match(/default/g)?.length, 1, h);
+    assert.doesNotMatch(h, /default: \[\]/);
+    assert.match(r.stdout, /--no-stop\s+after an announce, stay in the swarm \(by default\s+event=stopped follows/);
+    assert.match(r.stdout, /--udp <url>\s+with --check of an http\(s\):\/\/ tracker: its UDP announce/);
+  });
+
   test('bad flags: exit 2 with a message naming the flag', async () => {
     const cases: [string[], RegExp][] = [
       [[], /-t\/--tracker: which tracker\?/],
@@ -386,11 +535,102 @@ describe('wildkat-query against broken trackers', () => {
       [['-b', '-f', '/nonexistent/list'], /-f: cannot read \/nonexistent\/list/],
       [['-t', 'http://x/a', '-s'], /cannot derive a scrape URL/],
       [['--bogus'], /unknown option '--bogus'/],
+      [['-t', 'http://x/announce', '--udp', 'udp://x:1/announce'], /--udp: only with --check/],
+      [['-t', 'udp://x:1/announce', '--check', '--udp', 'udp://x:1/announce'], /--udp: the tracker is already udp:\/\//],
+      [['-t', 'http://x/announce', '--check', '--udp', 'http://x/announce'], /--udp: a udp:\/\/ URL/],
+      [['-t', 'http://x/announce', '--check', '-H', HASH, '-H', HASH], /-H: --check announces on one info_hash/],
     ];
     for (const [args, message] of cases) {
       const r = await query(args);
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}${r.stdout}`);
       assert.match(r.stderr, message, args.join(' '));
     }
+  });
+});
+
+describe('wildkat-query --check against a whitelist: wildkat --allow-list', () => {
+  test('-H a listed hash: every check passes; a random hash: "reachable, but refuses this info_hash", not unreachable', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wildkat-qa-'));
+    let t: TestTracker | null = null;
+    try {
+      const list = join(dir, 'allow.txt');
+      writeFileSync(list, `${HASH}\n`);
+      t = await startTestTrackerSamePort({ allowList: list });
+      for (const url of [`http://127.0.0.1:${t.httpPort}/announce`, `udp://127.0.0.1:${t.udpPort}/announce`]) {
+        const listed = await checkJson(['-t', url, '-H', HASH]);
+        assert.equal(listed.run.code, 0, listed.run.stdout);
+        assert.deepEqual(listed.report.checks.filter((c) => c.status !== 'PASS'), [], url);
+        const random = await checkJson(['-t', url]);
+        assert.equal(random.run.code, 0, random.run.stdout);
+        assert.deepEqual([...random.status], [['reachable over IPv4', 'WARN']], url);
+        assert.match(random.detail.get('reachable over IPv4') ?? '', /^reachable \(127\.0\.0\.1 answered in \d+ ms\), but refuses this info_hash \(whitelist\?\) — give a hash it tracks with -H \(torrent not allowed on this tracker\)$/);
+        assert.ok(random.report.notes.some((n) => /^no further checks/.test(n)));
+      }
+    } finally {
+      await t?.tracker.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("wildkat-query --check against Debian's opentracker (whitelist)", { skip: opentrackerSkip }, () => {
+  const LISTED = '0123456789abcdef0123456789abcdef01234567';
+  const UNLISTED = 'fedcba9876543210fedcba9876543210fedcba98';
+  let ot: Opentracker | null = null;
+  let http = '';
+  let udp = '';
+  before(async () => {
+    ot = await startOpentracker([LISTED]);
+    http = `http://127.0.0.1:${ot.httpPort}/announce`;
+    udp = `udp://127.0.0.1:${ot.udpPort}/announce`;
+  });
+  after(async () => {
+    await ot?.stop();
+  });
+
+  test('-H a whitelisted hash: reachable, announce and scrape PASS (HTTP and UDP); compact=0 and the requester listed are WARNs', async () => {
+    const h = await checkJson(['-t', http, '-H', LISTED, '--udp', udp, '--timeout', '5']);
+    assert.equal(h.run.code, 0, h.run.stdout);
+    assert.equal(h.status.get('reachable over IPv4'), 'PASS');
+    assert.match(h.detail.get('reachable over IPv4') ?? '', /^127\.0\.0\.1 answered in \d+ ms$/);
+    assert.equal(h.status.get('http announce'), 'PASS');
+    assert.equal(h.status.get('http scrape'), 'PASS', h.detail.get('http scrape'));
+    assert.equal(h.status.get('udp announce'), 'PASS', h.detail.get('udp announce'));
+    // opentracker answers compact=0 with HTTP 400 and lists the requester too: neither breaks BEP 3 / 23.
+    assert.equal(h.status.get('non-compact peers'), 'WARN');
+    assert.match(h.detail.get('non-compact peers') ?? '', /HTTP 400/);
+    assert.equal(h.status.get('requester excluded'), 'WARN');
+    assert.match(h.detail.get('requester excluded') ?? '', /came back \(BEP 3 allows it/);
+    assert.equal(h.report.summary['fail'], 0, h.run.stdout);
+
+    const u = await checkJson(['-t', udp, '-H', LISTED, '--timeout', '5']);
+    assert.equal(u.run.code, 0, u.run.stdout);
+    for (const name of ['reachable over IPv4', 'udp announce', 'udp scrape']) assert.equal(u.status.get(name), 'PASS', `${name}: ${u.detail.get(name)}`);
+    assert.equal(u.report.summary['fail'], 0, u.run.stdout);
+
+    const table = await query(['-t', http, '-H', LISTED, '--udp', udp, '--check', '--timeout', '5']);
+    assert.match(table.stdout, /PASS {2}http scrape/);
+    assert.match(table.stdout, /\d+ passed, \d+ warnings?, 0 failed/);
+  });
+
+  test('a hash not on the whitelist, or a random one: "reachable, but refuses this info_hash", never unreachable', async () => {
+    const cases: [string[], RegExp][] = [
+      [['-t', http], /not authorized/],
+      [['-t', http, '-H', UNLISTED], /not authorized/],
+      [['-t', udp], /8 bytes/],
+      [['-t', udp, '-H', UNLISTED], /8 bytes/],
+    ];
+    for (const [args, why] of cases) {
+      const c = await checkJson([...args, '--timeout', '5']);
+      const reach = c.detail.get('reachable over IPv4') ?? '';
+      assert.equal(c.status.get('reachable over IPv4'), 'WARN', `${args.join(' ')}: ${reach}`);
+      assert.match(reach, /^reachable \(127\.0\.0\.1 answered in \d+ ms\), but refuses this info_hash \(whitelist\?\) — give a hash it tracks with -H/);
+      assert.match(reach, why);
+      assert.equal(c.report.summary['fail'], 0, c.run.stdout);
+      assert.doesNotMatch(c.run.stdout, /unreachable|published/);
+    }
+    const plain = await query(['-t', udp, '--timeout', '5']);
+    assert.equal(plain.code, 1);
+    assert.match(plain.stdout, /Hint\s+answered, but refuses this info_hash \(whitelist\?\)/);
   });
 });

@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { checkOutput } from '../../src/cli/query.js';
+import { decodeRequest, encodeConnectResponse } from '../../src/protocol/udp.js';
 import { parseBatchFile } from '../../src/query/batch.js';
-import { UsageError } from '../../src/query/errors.js';
+import { errnoText, networkError, refusesInfoHash, UsageError } from '../../src/query/errors.js';
 import { colourWanted, grade, numwantCheck, painter } from '../../src/query/format.js';
 import { qbittorrent, randomQbittorrent, QBITTORRENT_VERSIONS } from '../../src/query/identity.js';
+import { UdpTrackerClient } from '../../src/query/udp-client.js';
 import { parseTrackerUrl, scrapePathFor } from '../../src/query/url.js';
+import { fakeUdp } from '../fake-trackers.js';
 
 test('tracker URLs: schemes, default ports, raw query kept', () => {
   const u = parseTrackerUrl('udp://tracker.example.net:1337/announce?passkey=a%2Fb');
@@ -55,4 +59,69 @@ test('grades, numwant verdicts, batch files, colour rules', () => {
   assert.equal(colourWanted(true, false, { NO_COLOR: '1' }), false);
   assert.equal(painter(false).fail('x'), 'x');
   assert.equal(painter(true).fail('x'), '\x1b[31mx\x1b[0m');
+});
+
+test('network errors: the code once; refused and untrusted certificates named', () => {
+  const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
+  assert.equal(errnoText(refused), 'connect ECONNREFUSED 127.0.0.1:9');
+  assert.equal(errnoText(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })), 'ECONNRESET: socket hang up');
+  const r = networkError(refused);
+  assert.equal(r.kind, 'refused');
+  assert.equal(r.message, 'connection refused (connect ECONNREFUSED 127.0.0.1:9)');
+  const tls = networkError(Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }));
+  assert.equal(tls.kind, 'tls');
+  assert.match(tls.message, /^TLS certificate not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT: self-signed certificate\): .*--ca-cert FILE.*-k$/);
+});
+
+test('failure reasons that refuse the info_hash (whitelists, unregistered torrents), and ones that do not', () => {
+  for (const text of [
+    'Requested download is not authorized for use with this tracker.',
+    'torrent not allowed on this tracker',
+    'Unregistered torrent',
+    'unapproved torrent',
+    'info_hash not whitelisted',
+    'Info hash not allowed',
+    'Torrent not registered with this tracker',
+  ]) assert.ok(refusesInfoHash(text), text);
+  for (const text of ['invalid passkey', 'full scrape is disabled on this tracker', 'you are announcing too fast', 'bad port']) assert.ok(!refusesInfoHash(text), text);
+});
+
+test('--check report: "1 warning", notes in the table, JSON and CSV', () => {
+  const report = {
+    items: [
+      { check: 'reachable over IPv4', status: 'PASS' as const, detail: '127.0.0.1 answered in 1 ms' },
+      { check: 'interval', status: 'WARN' as const, detail: '60 s is outside 300–10800 s' },
+    ],
+    notes: ['UDP not probed'],
+  };
+  const table = checkOutput('udp://x:1/announce', report, 'table', painter(false));
+  assert.match(table, /\n {2}1 passed, 1 warning, 0 failed\n {2}note: UDP not probed\n$/);
+  const two = checkOutput('udp://x:1/announce', { ...report, items: [report.items[1]!, report.items[1]!] }, 'table', painter(false));
+  assert.match(two, /0 passed, 2 warnings, 0 failed/);
+  const json = JSON.parse(checkOutput('udp://x:1/announce', report, 'json', painter(false))) as Record<string, unknown>;
+  assert.deepEqual(json['notes'], ['UDP not probed']);
+  assert.deepEqual(json['summary'], { pass: 1, warn: 1, fail: 0 });
+  assert.equal(checkOutput('u', report, 'csv', painter(false)).trimEnd().split('\n').at(-1), 'note,,UDP not probed');
+});
+
+test('UDP: an 8-byte announce reply (opentracker, hash not whitelisted) is a refusal of the info_hash, at once', async () => {
+  const ot = await fakeUdp('127.0.0.1', (packet) => {
+    const req = decodeRequest(packet);
+    if (req.action === 'connect') return encodeConnectResponse(req.transactionId, Buffer.alloc(8, 7));
+    const reply = Buffer.alloc(8);
+    reply.writeUInt32BE(1, 0);
+    reply.writeUInt32BE(req.transactionId, 4);
+    return reply;
+  });
+  const client = new UdpTrackerClient(parseTrackerUrl(`udp://127.0.0.1:${ot.port}/announce`), { identity: qbittorrent('5.1.4'), timeoutMs: 20_000 });
+  try {
+    const started = Date.now();
+    const reply = await client.announce({ infoHash: 'h'.repeat(20), event: 'started', numwant: 5, port: 6881, left: 1, compact: true, noPeerId: true, key: 1 });
+    assert.ok(Date.now() - started < 5000, 'answered, not timed out');
+    assert.equal(reply.refusedHash, true);
+    assert.match(reply.failure ?? '', /empty announce reply \(8 bytes/);
+  } finally {
+    client.close();
+    await ot.close();
+  }
 });
