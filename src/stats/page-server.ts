@@ -18,6 +18,9 @@ export interface AnnounceUrls {
   udp: string | null;
   https: string | null;
   http: string | null;
+  /** WebTorrent (browser) peers: wss:// on the HTTPS listener, ws:// on the HTTP one. */
+  wss: string | null;
+  ws: string | null;
 }
 
 export interface StatsJson extends ActivityFigures {

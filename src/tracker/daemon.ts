@@ -183,7 +183,7 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
     createHttpHandler({ transport, service, events, trackerId: options.trackerId, logger, warnings, verbose: options.verbose, clients });
   const domain = domainHost(options.domain);
   // Filled in once every listener is bound (ephemeral ports are known then).
-  const announceUrls: AnnounceUrls = { udp: null, https: null, http: null };
+  const announceUrls: AnnounceUrls = { udp: null, https: null, http: null, wss: null, ws: null };
   const certificates = (): { listener: string; notAfter: number }[] => {
     if (tls === null) return [];
     const notAfter = reloader !== null && reloader.notAfter > 0 ? reloader.notAfter : tls.notAfter;
@@ -278,6 +278,8 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
   if (udpPort !== null) announceUrls.udp = `udp://${domain}:${udpPort}/announce`;
   if (trackerPort('https', options.httpsPort) !== null) announceUrls.https = `https://${options.domain}/announce`;
   if (httpPort !== null && !options.redirectHttp) announceUrls.http = `http://${domain}${portSuffix(httpPort, 80)}/announce`;
+  if (websocket && trackerPort('https', options.httpsPort) !== null) announceUrls.wss = `wss://${options.domain}/announce`;
+  if (websocket && httpPort !== null && !options.redirectHttp) announceUrls.ws = `ws://${domain}${portSuffix(httpPort, 80)}/announce`;
   // A worker's listeners are the primary's to report (once, not once per worker).
   if (role !== 'worker') {
     for (const l of listeners) logger.info({ protocol: l.protocol, address: l.address, port: l.port }, 'listening');

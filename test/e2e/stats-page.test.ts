@@ -357,7 +357,7 @@ describe('stats page in Chromium', { skip }, () => {
         assert.ok(c.right <= 390, `${colorScheme}: cell "${c.text}" ends at ${c.right}`);
         assert.ok(c.scrollWidth <= c.clientWidth, `${colorScheme}: cell "${c.text}" is cut off (${c.scrollWidth} > ${c.clientWidth})`);
       }
-      assert.deepEqual(layout.urls.map((u) => u.id), ['url-udp', 'url-http']);
+      assert.deepEqual(layout.urls.map((u) => u.id), ['url-udp', 'url-http', 'url-ws']);
       for (const u of layout.urls) {
         assert.ok(u.right <= 390 && u.scrollWidth <= u.clientWidth, `${colorScheme}: ${u.id} overflows (${JSON.stringify(u)})`);
         // Break opportunities after "://", before ":port" and before "/announce"; no piece broken inside.

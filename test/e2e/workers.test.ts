@@ -13,6 +13,7 @@ import { BIN, startInstance, type Instance } from '../daemon-process.js';
 import { hasCommand, httpGet, id20, randomPort, UdpClient, waitFor } from '../helpers.js';
 import { redisSkip, startRedis, type TestRedis } from '../redis-server.js';
 import { httpAnnounce, httpScrape, udpAnnounce, udpScrape } from '../tracker-client.js';
+import { WsClient } from '../ws-client.js';
 
 interface StatsJson {
   live: { torrents: number; peers: number };
@@ -90,6 +91,12 @@ describe('--workers 2 on Redis', { skip: redisSkip, concurrency: 1 }, () => {
     assert.equal(series('wildkat_requests_total{transport="udp",family="ipv4",kind="announce"}') + series('wildkat_requests_total{transport="http",family="ipv4",kind="announce"}'), requests + 1);
     assert.equal(series('wildkat_peers{role="leecher"}') + series('wildkat_peers{role="seeder"}'), 40, 'swarm figures once, not once per worker');
     assert.equal(series('wildkat_replies_total{transport="udp",outcome="error",reason="bad_connection_id"}'), 1);
+  });
+
+  test('WebSocket peers need one process on the memory store: off here, said once, the upgrade refused', async () => {
+    assert.equal(t.daemon.lines().filter((l) => l['msg'] === 'WebSocket (browser) peers are off: they need one tracker process on the memory store (--store memory, no --workers)').length, 1);
+    await assert.rejects(WsClient.open(`ws://127.0.0.1:${t.port}/announce`));
+    assert.equal((await httpAnnounce(t.port, { infoHash: id20('ws-off'), peerId: id20('h'), port: 1 })).failure, null, 'HTTP goes on');
   });
 
   test('a worker that dies is replaced and service goes on', { timeout: 30_000 }, async () => {

@@ -79,6 +79,8 @@ describe('stats page server', () => {
       udp: `udp://tracker.example.net:${t.udpPort}/announce`,
       https: null,
       http: `http://tracker.example.net:${t.httpPort}/announce`,
+      wss: null,
+      ws: `ws://tracker.example.net:${t.httpPort}/announce`,
     });
   });
 

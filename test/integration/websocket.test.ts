@@ -107,6 +107,9 @@ describe('WebSocket tracker', () => {
     assert.deepEqual(await udpScrape(t.udpPort, [hash]), [{ complete: 1, incomplete: 0, downloaded: 1 }]);
     a.send(announce(hash, id20('lA'), { event: 'stopped' }));
     assert.deepEqual(await a.next(), { action: 'announce', interval: 120, info_hash: hash, complete: 0, incomplete: 0 });
+    // Counted as their own transport on the stats page and in the metrics.
+    const ws = t.tracker.stats.activity().periods.all_time.protocols.ws;
+    assert.ok(ws.announces >= 3, `ws announces counted: ${JSON.stringify(ws)}`);
   });
 
   test('hostile input: garbage gets a failure reason and the socket stays; binary frames and oversized frames close it; too many offers or swarms are refused', async () => {

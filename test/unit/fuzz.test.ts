@@ -21,6 +21,7 @@ import {
   encodeScrapeRequest,
   encodeScrapeResponse,
 } from '../../src/protocol/udp.js';
+import { decodeWsMessage, encodeOffer } from '../../src/protocol/websocket.js';
 
 const FULL = process.env['FUZZ_FULL'] === '1';
 const RUNS = FULL ? 5000 : 500;
@@ -141,6 +142,44 @@ describe('protocol decoders under property tests', () => {
         assert.deepEqual(back.map((p) => [p.ip, p.port]), peers.map(([ip, port]) => [`::ffff:${ip.join('.')}`, port]));
         const result = { complete: 0, incomplete: 0, downloaded: 0, interval: 1, minInterval: 1, peers: peerSetOf(entries, 4) };
         assert.equal(encodeAnnounceResponse(1, result, 4).length, 20 + 6 * entries.length);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+});
+
+describe('WebSocket messages (protocol/websocket.ts)', () => {
+  const latin20 = fc.string({ unit: fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)), minLength: 20, maxLength: 20 });
+  const anyJson = fc.jsonValue({ maxDepth: 4 });
+  const sdp = fc.record({ type: fc.constantFrom('offer', 'answer'), sdp: fc.string({ maxLength: 200 }) });
+
+  test('any text, any JSON, and near-valid announces only ever throw ProtocolError', () => {
+    fc.assert(fc.property(fc.string({ maxLength: 400 }), (text) => onlyProtocolErrors(() => decodeWsMessage(text, 10))), { numRuns: RUNS });
+    fc.assert(fc.property(anyJson, (v) => onlyProtocolErrors(() => decodeWsMessage(JSON.stringify(v), 10))), { numRuns: RUNS });
+    const nearly = fc.record(
+      {
+        action: fc.oneof(fc.constantFrom('announce', 'scrape'), anyJson),
+        info_hash: fc.oneof(latin20, anyJson, fc.array(fc.oneof(latin20, anyJson), { maxLength: 4 })),
+        peer_id: fc.oneof(latin20, anyJson),
+        to_peer_id: fc.oneof(latin20, anyJson),
+        offer_id: fc.oneof(latin20, anyJson),
+        answer: fc.oneof(sdp, anyJson),
+        event: fc.oneof(fc.constantFrom('started', 'completed', 'stopped', 'update'), anyJson),
+        left: anyJson,
+        offers: fc.oneof(fc.array(fc.record({ offer: fc.oneof(sdp, anyJson), offer_id: fc.oneof(latin20, anyJson) }), { maxLength: 12 }), anyJson),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(fc.property(nearly, (m) => onlyProtocolErrors(() => decodeWsMessage(JSON.stringify(m), 10))), { numRuns: RUNS });
+  });
+
+  test('a decoded announce with offers, encoded as the tracker passes it on, keeps ids and SDP byte for byte', () => {
+    fc.assert(
+      fc.property(latin20, latin20, latin20, sdp, (hash, peer, offerId, offer) => {
+        const req = decodeWsMessage(JSON.stringify({ action: 'announce', info_hash: hash, peer_id: peer, left: 5, offers: [{ offer, offer_id: offerId }] }), 10);
+        assert.ok(req.action === 'announce');
+        const relayed = JSON.parse(encodeOffer(req.infoHash, req.peerId, req.offers[0]!)) as Record<string, unknown>;
+        assert.deepEqual(relayed, { action: 'announce', info_hash: hash, peer_id: peer, offer: { type: offer.type, sdp: offer.sdp }, offer_id: offerId });
       }),
       { numRuns: RUNS },
     );

@@ -5,7 +5,9 @@
 (function () {
   const POLL_MS = 5000;
   const SVG = 'http://www.w3.org/2000/svg';
-  const PROTOCOLS = [['udp', 'UDP'], ['https', 'HTTPS'], ['http', 'HTTP']];
+  const PROTOCOLS = [['udp', 'UDP'], ['https', 'HTTPS'], ['http', 'HTTP'], ['wss', 'WSS'], ['ws', 'WS']];
+  // Browser (WebTorrent) transports: in the charts only once they have figures (their URLs are always listed).
+  const BROWSER = new Set(['wss', 'ws']);
   let period = 'today';
   let latest = null;
 
@@ -140,7 +142,8 @@
     const all = stats.periods.all_time.protocols;
     return PROTOCOLS.filter(([key]) => {
       const counted = all[key] ? all[key].announces + all[key].scrapes : 0;
-      return (stats.announce_urls[key] !== null && stats.announce_urls[key] !== undefined) || counted > 0;
+      const served = stats.announce_urls[key] !== null && stats.announce_urls[key] !== undefined;
+      return (served && !BROWSER.has(key)) || counted > 0;
     });
   }
 
