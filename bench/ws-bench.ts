@@ -1,0 +1,107 @@
+/**
+ * `npm run bench:ws`: WebSocket announces/s with 1,000 open sockets, p50/p99,
+ * and memory per idle socket, for Wildkat and webtorrent's bittorrent-tracker
+ * (ws: true), interleaved: every round runs each tracker afresh, in turn.
+ * Trackers on CPU 1, the load on CPU 0 (taskset). bittorrent-tracker comes
+ * from BT_DIR (default ~/.cache/tracker-bench/bt, `npm install --ignore-scripts
+ * bittorrent-tracker` there; the bench does it if it is missing).
+ *
+ *   npm run bench:ws -- [--sockets 1000] [--swarms 100] [--duration 5] [--rounds 3]
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const args = process.argv.slice(2);
+const arg = (name: string, fallback: string): string => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
+};
+const SOCKETS = Number(arg('--sockets', '1000'));
+const SWARMS = Number(arg('--swarms', '100'));
+const DURATION = Number(arg('--duration', '5'));
+const ROUNDS = Number(arg('--rounds', '3'));
+const BT_DIR = process.env['BT_DIR'] ?? join(homedir(), '.cache', 'tracker-bench', 'bt');
+const IDLE_MS = 1500;
+const canPin = spawnSync('sh', ['-c', 'command -v taskset']).status === 0;
+const pinned = (cpu: number, cmd: string[]): [string, string[]] => (canPin ? ['taskset', ['-c', String(cpu), ...cmd]] : [cmd[0]!, cmd.slice(1)]);
+
+if (!existsSync(join(BT_DIR, 'node_modules', 'bittorrent-tracker', 'server.js'))) {
+  mkdirSync(BT_DIR, { recursive: true });
+  spawnSync('npm', ['install', '--prefix', BT_DIR, '--ignore-scripts', '--no-audit', '--no-fund', 'bittorrent-tracker'], { stdio: 'inherit' });
+}
+const btVersion = (JSON.parse(readFileSync(join(BT_DIR, 'node_modules', 'bittorrent-tracker', 'package.json'), 'utf8')) as { version: string }).version;
+
+function rssKiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : NaN;
+}
+
+async function startTracker(name: string, port: number): Promise<ChildProcess> {
+  const [cmd, cmdArgs] = pinned(1, [process.execPath, '--import', 'tsx', join(ROOT, 'bench', 'ws-trackers.ts'), name, String(port), BT_DIR]);
+  const child = spawn(cmd, cmdArgs, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start`)), 20_000);
+    child.stdout!.on('data', (c: Buffer) => {
+      if (c.toString().includes('ready')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  return child;
+}
+
+interface Row {
+  tracker: string;
+  round: number;
+  rate: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  idleBytesPerSocket: number;
+  clientCpu: number;
+}
+
+async function measure(name: string, round: number, port: number): Promise<Row> {
+  const tracker = await startTracker(name, port);
+  // The tracker's own pid under taskset is the child's (taskset execs).
+  const pid = tracker.pid!;
+  await new Promise((r) => setTimeout(r, 500));
+  const before = rssKiB(pid);
+  const [cmd, cmdArgs] = pinned(0, [process.execPath, '--import', 'tsx', join(ROOT, 'bench', 'ws-load.ts'), `127.0.0.1:${port}`, String(SOCKETS), String(SWARMS), String(DURATION), String(IDLE_MS)]);
+  const load = spawn(cmd, cmdArgs, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  let idle = NaN;
+  let out = '';
+  load.stdout!.on('data', (c: Buffer) => {
+    out += c.toString();
+    if (Number.isNaN(idle) && out.includes('"phase":"idle"')) setTimeout(() => (idle = rssKiB(pid)), IDLE_MS - 300);
+  });
+  await new Promise<void>((resolve) => load.on('exit', () => resolve()));
+  tracker.kill('SIGTERM');
+  await new Promise<void>((resolve) => tracker.on('exit', () => resolve()));
+  const result = JSON.parse(out.trim().split('\n').pop()!) as { rate: number; p50_us: number; p99_us: number; errors: number; client_cpu_pct: number };
+  return { tracker: name, round, rate: result.rate, p50: result.p50_us, p99: result.p99_us, errors: result.errors, idleBytesPerSocket: Math.round(((idle - before) * 1024) / SOCKETS), clientCpu: result.client_cpu_pct };
+}
+
+const rows: Row[] = [];
+let port = 41_000 + Math.floor(Math.random() * 1000);
+for (let round = 1; round <= ROUNDS; round++) {
+  for (const name of round % 2 === 1 ? ['wildkat', 'bittorrent-tracker'] : ['bittorrent-tracker', 'wildkat']) {
+    rows.push(await measure(name, round, port++));
+    const r = rows.at(-1)!;
+    process.stdout.write(`${r.tracker.padEnd(20)} round ${r.round}  ${String(r.rate).padStart(7)} announces/s  p50 ${r.p50} µs  p99 ${r.p99} µs  errors ${r.errors}  idle ${r.idleBytesPerSocket} B/socket  client cpu ${r.clientCpu}%\n`);
+  }
+}
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const of = (name: string, f: (r: Row) => number): number[] => rows.filter((r) => r.tracker === name).map(f);
+const ratios = Array.from({ length: ROUNDS }, (_, i) => rows.find((r) => r.tracker === 'wildkat' && r.round === i + 1)!.rate / rows.find((r) => r.tracker === 'bittorrent-tracker' && r.round === i + 1)!.rate);
+process.stdout.write(
+  `\n${SOCKETS} sockets, ${SWARMS} swarms, ${DURATION} s a run, ${ROUNDS} rounds; bittorrent-tracker ${btVersion}\n` +
+    `wildkat: ${median(of('wildkat', (r) => r.rate))} announces/s, ${median(of('wildkat', (r) => r.idleBytesPerSocket))} B per idle socket\n` +
+    `bittorrent-tracker: ${median(of('bittorrent-tracker', (r) => r.rate))} announces/s, ${median(of('bittorrent-tracker', (r) => r.idleBytesPerSocket))} B per idle socket\n` +
+    `wildkat / bittorrent-tracker: ${median(ratios).toFixed(2)}x (${ratios.map((x) => x.toFixed(2)).join(' ')})\n`,
+);
