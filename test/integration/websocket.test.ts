@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { percentEncode } from '../../src/protocol/http.js';
-import { asDict, httpGet, id20, startTestTracker, trackerGet, waitFor, type TestTracker } from '../helpers.js';
+import { asDict, httpGet, id20, prng, startTestTracker, trackerGet, waitFor, type TestTracker } from '../helpers.js';
 import { udpScrape } from '../tracker-client.js';
 import { WsClient, type Frame } from '../ws-client.js';
 
@@ -148,6 +148,38 @@ describe('WebSocket tracker', () => {
 
   test('an upgrade on another path is refused 404', async () => {
     await assert.rejects(WsClient.open(`ws://127.0.0.1:${t.httpPort}/somewhere`), /HTTP 404/);
+  });
+});
+
+describe('WebSocket garbage', () => {
+  test('2,000 random frames (bytes, JSON, near-valid messages) never stop the tracker or log an internal error', async () => {
+    const t = await startTestTracker({}, { wsLimits: { burst: 1e9, messagesPerSecond: 1e9, maxSwarms: 1e6 } });
+    const random = prng(0x3e5);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+    const str = (n: number): string => Array.from({ length: n }, () => String.fromCharCode(Math.floor(random() * 256))).join('');
+    const values = (): unknown => pick([null, 1, -1, 1e308, 'x', str(20), str(19), [], {}, [str(20)], { type: 'offer', sdp: str(50) }, true]);
+    try {
+      let c = await WsClient.open(`ws://127.0.0.1:${t.httpPort}/announce`);
+      for (let i = 0; i < 2000; i++) {
+        if (c.closed !== null) c = await WsClient.open(`ws://127.0.0.1:${t.httpPort}/announce`);
+        const kind = i % 4;
+        if (kind === 0) c.send(str(Math.floor(random() * 300)));
+        else if (kind === 1) c.send(JSON.stringify(values()));
+        else {
+          const m: Record<string, unknown> = { action: pick(['announce', 'scrape', 'x']) };
+          for (const k of ['info_hash', 'peer_id', 'to_peer_id', 'offer_id', 'answer', 'event', 'left', 'offers', 'numwant']) if (random() < 0.7) m[k] = k === 'offers' && random() < 0.5 ? [{ offer: values(), offer_id: values() }] : values();
+          c.send(JSON.stringify(m));
+        }
+      }
+      const ok = await WsClient.open(`ws://127.0.0.1:${t.httpPort}/announce`);
+      ok.send({ action: 'scrape', info_hash: id20('after-fuzz') });
+      assert.equal((await ok.next())['action'], 'scrape');
+      ok.close();
+      c.close();
+      assert.deepEqual(t.logs.lines.filter((l) => l['level'] === 50), [], 'no internal errors');
+    } finally {
+      await t.tracker.close();
+    }
   });
 });
 
