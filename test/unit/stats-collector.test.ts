@@ -24,7 +24,7 @@ test('counts announces and scrapes by protocol and family, unique IPs, bytes and
   assert.equal(today.announces, 4);
   assert.equal(today.scrapes, 1);
   assert.equal(today.unique_ips, 4);
-  assert.deepEqual(today.protocols, { udp: { announces: 2, scrapes: 0 }, https: { announces: 1, scrapes: 0 }, http: { announces: 1, scrapes: 1 } });
+  assert.deepEqual(today.protocols, { udp: { announces: 2, scrapes: 0 }, https: { announces: 1, scrapes: 0 }, http: { announces: 1, scrapes: 1 }, wss: { announces: 0, scrapes: 0 }, ws: { announces: 0, scrapes: 0 } });
   assert.deepEqual(today.families, { ipv4: { announces: 3, scrapes: 1 }, ipv6: { announces: 1, scrapes: 0 } });
   assert.deepEqual([today.bytes_sent, today.responses, today.gzip_bytes_saved, today.gzip_responses], [150, 2, 30, 1]);
   assert.deepEqual(a.periods.all_time, today);
