@@ -22,12 +22,17 @@ export interface WsConn {
 
 interface Member {
   conn: WsConn;
+  peerId: string;
   seeder: boolean;
   last: number;
+  /** Position in the swarm's list. */
+  at: number;
 }
 
 interface WsSwarm {
   members: Map<string, Member>;
+  /** The same members in an array (swap-remove), for picking offer recipients without copying the swarm. */
+  list: Member[];
   seeders: number;
   downloaded: number;
   /** Where the next offers start among the members (rotates). */
@@ -73,7 +78,7 @@ export class WsSwarms {
     }
     if (had === undefined && conn.swarms.size >= this.maxSwarmsPerConn) throw new ProtocolError('too_many_swarms', `at most ${this.maxSwarmsPerConn}`);
     if (swarm === undefined) {
-      swarm = { members: new Map(), seeders: 0, downloaded: 0, cursor: 0 };
+      swarm = { members: new Map(), list: [], seeders: 0, downloaded: 0, cursor: 0 };
       this.swarms.set(req.infoHash, swarm);
     }
     // A connection that announces a new peer id in a swarm replaces its old one.
@@ -86,7 +91,9 @@ export class WsSwarms {
     const current = swarm.members.get(req.peerId);
     if (req.event === 'completed' && !(current?.seeder ?? false)) swarm.downloaded++;
     if (current === undefined) {
-      swarm.members.set(req.peerId, { conn, seeder, last: now });
+      const m: Member = { conn, peerId: req.peerId, seeder, last: now, at: swarm.list.length };
+      swarm.members.set(req.peerId, m);
+      swarm.list.push(m);
       conn.swarms.set(req.infoHash, req.peerId);
       this.peers++;
       if (seeder) {
@@ -107,16 +114,19 @@ export class WsSwarms {
   }
 
   private relayOffers(swarm: WsSwarm, req: WsAnnounce, conn: WsConn, seeder: boolean, now: number): void {
-    const others = [...swarm.members.entries()].filter(([id, m]) => m.conn !== conn && id !== req.peerId && (!seeder || !m.seeder) && m.last > now - this.peerTtl);
-    if (others.length === 0) return;
-    const n = Math.min(req.offers.length, others.length);
-    for (let i = 0; i < n; i++) {
-      const [, to] = others[(swarm.cursor + i) % others.length]!;
-      const offer = req.offers[i]!;
+    // From a rotating position, each member at most once; a bounded walk (a swarm of seeders has few takers for a seeder).
+    const list = swarm.list;
+    let sent = 0;
+    let looked = 0;
+    const budget = Math.min(list.length, req.offers.length * 8 + 8);
+    for (let p = swarm.cursor % Math.max(1, list.length); sent < req.offers.length && looked < budget; p = (p + 1) % list.length, looked++) {
+      const to = list[p]!;
+      if (to.conn === conn || to.peerId === req.peerId || (seeder && to.seeder) || to.last <= now - this.peerTtl) continue;
+      const offer = req.offers[sent++]!;
       this.remember(`${req.infoHash}${offer.offerId}${req.peerId}`, { to: to.conn, from: conn, until: now + OFFER_TTL }, now);
       to.conn.send(encodeOffer(req.infoHash, req.peerId, offer));
     }
-    swarm.cursor = (swarm.cursor + n) % Math.max(1, others.length);
+    swarm.cursor = list.length === 0 ? 0 : (swarm.cursor + looked) % list.length;
   }
 
   private remember(key: string, entry: { to: WsConn; from: WsConn; until: number }, now: number): void {
@@ -153,6 +163,11 @@ export class WsSwarms {
     const m = swarm.members.get(peerId);
     if (m !== undefined && m.conn === conn) {
       swarm.members.delete(peerId);
+      const last = swarm.list.pop()!;
+      if (last !== m) {
+        swarm.list[m.at] = last;
+        last.at = m.at;
+      }
       this.peers--;
       if (m.seeder) {
         swarm.seeders--;
