@@ -6,7 +6,7 @@
  * from BT_DIR (default ~/.cache/tracker-bench/bt, `npm install --ignore-scripts
  * bittorrent-tracker` there; the bench does it if it is missing).
  *
- *   npm run bench:ws -- [--sockets 1000] [--swarms 100] [--duration 5] [--rounds 3]
+ *   npm run bench:ws -- [--sockets 1000] [--swarms 100] [--duration 5] [--rounds 3] [--offers]
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -26,6 +26,8 @@ const DURATION = Number(arg('--duration', '5'));
 const ROUNDS = Number(arg('--rounds', '3'));
 const BT_DIR = process.env['BT_DIR'] ?? join(homedir(), '.cache', 'tracker-bench', 'bt');
 const IDLE_MS = 1500;
+/** --offers: every re-announce carries one offer for the tracker to pass on. */
+const OFFERS = args.includes('--offers');
 const canPin = spawnSync('sh', ['-c', 'command -v taskset']).status === 0;
 const pinned = (cpu: number, cmd: string[]): [string, string[]] => (canPin ? ['taskset', ['-c', String(cpu), ...cmd]] : [cmd[0]!, cmd.slice(1)]);
 
@@ -62,6 +64,7 @@ interface Row {
   p50: number;
   p99: number;
   errors: number;
+  relayed: number;
   idleBytesPerSocket: number;
   clientCpu: number;
 }
@@ -72,7 +75,7 @@ async function measure(name: string, round: number, port: number): Promise<Row> 
   const pid = tracker.pid!;
   await new Promise((r) => setTimeout(r, 500));
   const before = rssKiB(pid);
-  const [cmd, cmdArgs] = pinned(0, [process.execPath, '--import', 'tsx', join(ROOT, 'bench', 'ws-load.ts'), `127.0.0.1:${port}`, String(SOCKETS), String(SWARMS), String(DURATION), String(IDLE_MS)]);
+  const [cmd, cmdArgs] = pinned(0, [process.execPath, '--import', 'tsx', join(ROOT, 'bench', 'ws-load.ts'), `127.0.0.1:${port}`, String(SOCKETS), String(SWARMS), String(DURATION), String(IDLE_MS), OFFERS ? 'offers' : 'plain']);
   const load = spawn(cmd, cmdArgs, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   let idle = NaN;
   let out = '';
@@ -83,8 +86,8 @@ async function measure(name: string, round: number, port: number): Promise<Row> 
   await new Promise<void>((resolve) => load.on('exit', () => resolve()));
   tracker.kill('SIGTERM');
   await new Promise<void>((resolve) => tracker.on('exit', () => resolve()));
-  const result = JSON.parse(out.trim().split('\n').pop()!) as { rate: number; p50_us: number; p99_us: number; errors: number; client_cpu_pct: number };
-  return { tracker: name, round, rate: result.rate, p50: result.p50_us, p99: result.p99_us, errors: result.errors, idleBytesPerSocket: Math.round(((idle - before) * 1024) / SOCKETS), clientCpu: result.client_cpu_pct };
+  const result = JSON.parse(out.trim().split('\n').pop()!) as { rate: number; relayed_per_s: number; p50_us: number; p99_us: number; errors: number; client_cpu_pct: number };
+  return { tracker: name, round, rate: result.rate, relayed: result.relayed_per_s, p50: result.p50_us, p99: result.p99_us, errors: result.errors, idleBytesPerSocket: Math.round(((idle - before) * 1024) / SOCKETS), clientCpu: result.client_cpu_pct };
 }
 
 const rows: Row[] = [];
@@ -93,14 +96,14 @@ for (let round = 1; round <= ROUNDS; round++) {
   for (const name of round % 2 === 1 ? ['wildkat', 'bittorrent-tracker'] : ['bittorrent-tracker', 'wildkat']) {
     rows.push(await measure(name, round, port++));
     const r = rows.at(-1)!;
-    process.stdout.write(`${r.tracker.padEnd(20)} round ${r.round}  ${String(r.rate).padStart(7)} announces/s  p50 ${r.p50} µs  p99 ${r.p99} µs  errors ${r.errors}  idle ${r.idleBytesPerSocket} B/socket  client cpu ${r.clientCpu}%\n`);
+    process.stdout.write(`${r.tracker.padEnd(20)} round ${r.round}  ${String(r.rate).padStart(7)} announces/s  p50 ${r.p50} µs  p99 ${r.p99} µs  errors ${r.errors}  offers passed on ${r.relayed}/s  idle ${r.idleBytesPerSocket} B/socket  client cpu ${r.clientCpu}%\n`);
   }
 }
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const of = (name: string, f: (r: Row) => number): number[] => rows.filter((r) => r.tracker === name).map(f);
 const ratios = Array.from({ length: ROUNDS }, (_, i) => rows.find((r) => r.tracker === 'wildkat' && r.round === i + 1)!.rate / rows.find((r) => r.tracker === 'bittorrent-tracker' && r.round === i + 1)!.rate);
 process.stdout.write(
-  `\n${SOCKETS} sockets, ${SWARMS} swarms, ${DURATION} s a run, ${ROUNDS} rounds; bittorrent-tracker ${btVersion}\n` +
+  `\n${SOCKETS} sockets, ${SWARMS} swarms, ${DURATION} s a run, ${ROUNDS} rounds${OFFERS ? ', one offer an announce' : ''}; bittorrent-tracker ${btVersion}\n` +
     `wildkat: ${median(of('wildkat', (r) => r.rate))} announces/s, ${median(of('wildkat', (r) => r.idleBytesPerSocket))} B per idle socket\n` +
     `bittorrent-tracker: ${median(of('bittorrent-tracker', (r) => r.rate))} announces/s, ${median(of('bittorrent-tracker', (r) => r.idleBytesPerSocket))} B per idle socket\n` +
     `wildkat / bittorrent-tracker: ${median(ratios).toFixed(2)}x (${ratios.map((x) => x.toFixed(2)).join(' ')})\n`,
