@@ -27,13 +27,9 @@ import { MemoryStore } from '../src/store/memory-store.js';
 import { CHUNK, Sweeper } from '../src/store/sweeper.js';
 import { pino } from 'pino';
 import { poolHash } from './pool.js';
+import { arg, flag, pin } from './common.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: string): string => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
-};
 const DURATION = Number(arg('--duration', '10'));
 const SETTINGS = arg('--settings', '1000x50,100000x5').split(',');
 const VS = arg('--vs', '');
@@ -47,11 +43,6 @@ const ACCESS_LIST = Number(arg('--access-list', '0'));
 const ROUNDS = Number(arg('--rounds', '3'));
 /** Torrents of 5 peers in the sweeper test (plus one swarm of 100,000): 200,000 is 1.1M expiring peers. */
 const SWEEP_TORRENTS = Number(arg('--sweep-torrents', '200000'));
-const canPin = spawnSync('sh', ['-c', 'command -v taskset']).status === 0;
-const pin = (cpu: number, cmd: string[]): [string, string[]] => {
-  const full = canPin ? ['taskset', '-c', String(cpu), ...cmd] : cmd;
-  return [full[0]!, full.slice(1)];
-};
 
 interface LoadResult {
   rate: number;
@@ -309,12 +300,12 @@ function sweeperStall(): string {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'wildkat-bench-'));
-if (args.includes('--access-list-only')) {
+if (flag('--access-list-only')) {
   console.log(accessListCost(dir, ACCESS_LIST || 1_000_000));
   rmSync(dir, { recursive: true, force: true });
   process.exit(0);
 }
-if (args.includes('--sweeper-only')) {
+if (flag('--sweeper-only')) {
   console.log(sweeperStall());
   process.exit(0);
 }

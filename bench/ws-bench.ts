@@ -13,13 +13,9 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { arg, flag, pin } from './common.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: string): string => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
-};
 const SOCKETS = Number(arg('--sockets', '1000'));
 const SWARMS = Number(arg('--swarms', '100'));
 const DURATION = Number(arg('--duration', '5'));
@@ -27,9 +23,7 @@ const ROUNDS = Number(arg('--rounds', '3'));
 const BT_DIR = process.env['BT_DIR'] ?? join(homedir(), '.cache', 'tracker-bench', 'bt');
 const IDLE_MS = 1500;
 /** --offers: every re-announce carries one offer for the tracker to pass on. */
-const OFFERS = args.includes('--offers');
-const canPin = spawnSync('sh', ['-c', 'command -v taskset']).status === 0;
-const pinned = (cpu: number, cmd: string[]): [string, string[]] => (canPin ? ['taskset', ['-c', String(cpu), ...cmd]] : [cmd[0]!, cmd.slice(1)]);
+const OFFERS = flag('--offers');
 
 if (!existsSync(join(BT_DIR, 'node_modules', 'bittorrent-tracker', 'server.js'))) {
   mkdirSync(BT_DIR, { recursive: true });
@@ -43,7 +37,7 @@ function rssKiB(pid: number): number {
 }
 
 async function startTracker(name: string, port: number): Promise<ChildProcess> {
-  const [cmd, cmdArgs] = pinned(1, [process.execPath, '--import', 'tsx', join(ROOT, 'bench', 'ws-trackers.ts'), name, String(port), BT_DIR]);
+  const [cmd, cmdArgs] = pin(1, [process.execPath, '--import', 'tsx', join(ROOT, 'bench', 'ws-trackers.ts'), name, String(port), BT_DIR]);
   const child = spawn(cmd, cmdArgs, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start`)), 20_000);
@@ -75,7 +69,7 @@ async function measure(name: string, round: number, port: number): Promise<Row> 
   const pid = tracker.pid!;
   await new Promise((r) => setTimeout(r, 500));
   const before = rssKiB(pid);
-  const [cmd, cmdArgs] = pinned(0, [process.execPath, '--import', 'tsx', join(ROOT, 'bench', 'ws-load.ts'), `127.0.0.1:${port}`, String(SOCKETS), String(SWARMS), String(DURATION), String(IDLE_MS), OFFERS ? 'offers' : 'plain']);
+  const [cmd, cmdArgs] = pin(0, [process.execPath, '--import', 'tsx', join(ROOT, 'bench', 'ws-load.ts'), `127.0.0.1:${port}`, String(SOCKETS), String(SWARMS), String(DURATION), String(IDLE_MS), OFFERS ? 'offers' : 'plain']);
   const load = spawn(cmd, cmdArgs, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   let idle = NaN;
   let out = '';

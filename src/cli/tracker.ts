@@ -115,8 +115,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     return;
   }
   let tracker: Stoppable & { logger: Logger; listeners: readonly ListenerInfo[] };
+  let options: TrackerOptions;
   try {
-    const options = resolveOptions(input);
+    options = resolveOptions(input);
     tracker = options.workers > 1 ? await startPrimary(options, createLogger(logLevelOf(options))) : await startTracker(options);
   } catch (err) {
     if (err instanceof ConfigError) fatal(err.message, EXIT_USAGE);
@@ -125,7 +126,6 @@ export async function main(argv: readonly string[]): Promise<void> {
     throw err;
   }
   if (process.stdout.isTTY === true) {
-    const options = resolveOptions(input);
     const addresses6 = Object.values(networkInterfaces())
       .flatMap((list) => list ?? [])
       .filter((i) => i.family === 'IPv6' && !i.internal && !i.address.startsWith('fe80'))

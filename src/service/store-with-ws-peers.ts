@@ -22,12 +22,17 @@ export class StoreWithWsPeers implements SwarmStore {
     this.ws = ws;
   }
 
+  // On the HTTP/UDP path: the store's outcome as it is unless browser peers share the swarm.
   announce(input: StoreAnnounce, now: number): MaybePromise<AnnounceOutcome | null> {
-    return whenReady(this.inner.announce(input, now), (o) => (o === null ? null : plus(o, this.ws.counts(input.infoHash))));
+    const outcome = this.inner.announce(input, now);
+    if (!this.ws.has(input.infoHash)) return outcome;
+    return whenReady(outcome, (o) => (o === null ? null : plus(o, this.ws.counts(input.infoHash))));
   }
 
   scrape(infoHashes: readonly string[], now: number): MaybePromise<ScrapeFile[]> {
-    return whenReady(this.inner.scrape(infoHashes, now), (files) => files.map((f) => plus(f, this.ws.counts(f.infoHash))));
+    const files = this.inner.scrape(infoHashes, now);
+    if (this.ws.empty) return files;
+    return whenReady(files, (got) => got.map((f) => (this.ws.has(f.infoHash) ? plus(f, this.ws.counts(f.infoHash)) : f)));
   }
 
   scrapeAll(now: number): MaybePromise<ScrapeFile[]> {
@@ -45,9 +50,8 @@ export class StoreWithWsPeers implements SwarmStore {
   }
 
   totals(now: number): MaybePromise<StoreTotals> {
-    const ws = this.ws.totals;
-    if (ws.peers === 0) return this.inner.totals(now);
-    return this.totalsWithWs(now, ws);
+    if (this.ws.empty) return this.inner.totals(now);
+    return this.totalsWithWs(now, this.ws.totals);
   }
 
   private async totalsWithWs(now: number, ws: WsSwarms['totals']): Promise<StoreTotals> {

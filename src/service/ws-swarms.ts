@@ -201,6 +201,15 @@ export class WsSwarms {
     }
   }
 
+  /** Whether any browser peer is in this swarm (the HTTP/UDP hot path asks first, and allocates nothing when not). */
+  has(infoHash: string): boolean {
+    return this.swarms.has(infoHash);
+  }
+
+  get empty(): boolean {
+    return this.swarms.size === 0;
+  }
+
   counts(infoHash: string): WsCounts {
     const s = this.swarms.get(infoHash);
     if (s === undefined) return { complete: 0, incomplete: 0, downloaded: 0 };

@@ -165,7 +165,6 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
   const listeners: ListenerInfo[] = [];
   /** UDP sockets bound and not closed. */
   const udpUp = new Set<Socket>();
-  let expectedTrackerListeners = 0;
   const wsFrontend =
     wsSwarms === null ? null : new WebSocketFrontend({ service, swarms: wsSwarms, events, clock, logger, warnings, interval: options.interval, ...(deps.wsLimits !== undefined && { limits: deps.wsLimits }) });
   const http = new HttpServers({
@@ -216,7 +215,8 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
       state_interval_seconds: options.stateFile !== null ? options.stateInterval : null,
     },
     health: async () => {
-      const listenersUp = deps.workersUp?.() ?? { up: http.up(['http', 'https']) + udpUp.size, expected: expectedTrackerListeners };
+      const expected = listeners.filter((l) => l.protocol === 'http' || l.protocol === 'https' || l.protocol === 'udp').length;
+      const listenersUp = deps.workersUp?.() ?? { up: http.up(['http', 'https']) + udpUp.size, expected };
       const store = opened.healthy === null ? 'memory' : (await opened.healthy()) ? 'ok' : 'unreachable';
       return { ok: listenersUp.up === listenersUp.expected && store !== 'unreachable', listeners: listenersUp, store };
     },
@@ -270,7 +270,6 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
     await opened.close();
     throw err;
   }
-  expectedTrackerListeners = listeners.filter((l) => l.protocol === 'http' || l.protocol === 'https' || l.protocol === 'udp').length;
   // The primary's stats part binds no tracker port: its workers listen on the configured ones.
   const trackerPort = (kind: 'udp' | 'http' | 'https', configured: number | null): number | null => (role === 'stats' ? configured : firstPort(kind));
   const udpPort = trackerPort('udp', options.udpPort);
