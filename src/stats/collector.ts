@@ -73,7 +73,7 @@ export interface ProtocolFigures {
 export interface PeriodFigures {
   announces: number;
   scrapes: number;
-  /** HyperLogLog estimate (≈1.6 % error; exact for small counts). */
+  /** Exact up to 1,024 addresses, then a HyperLogLog estimate (≈1.6 % error). */
   unique_ips: number;
   /** Bytes of reply bodies and UDP packets sent. */
   bytes_sent: number;
