@@ -51,7 +51,12 @@ function check(samples: Sample[], gapStart: number, gapEnd: number): void {
   const failed = samples.filter((s) => s.outcome?.failure !== null);
   assert.ok(failed.length > 0, 'the gap was seen');
   assert.deepEqual([...new Set(failed.map((s) => s.outcome?.failure))], [STORE_TEXT], 'the one error clients get is the store error');
-  assert.ok(samples.filter((s) => s.at < gapStart).every((s) => s.outcome?.failure === null), 'all good before the gap');
+  // Answered before the gap began: a request still in flight when Redis went
+  // away may rightly get the store error.
+  const before = samples.filter((s) => s.at + s.ms < gapStart);
+  assert.ok(before.length > 10, 'load ran before the gap');
+  const badBefore = before.filter((s) => s.outcome?.failure !== null);
+  assert.deepEqual(badBefore, [], 'all good before the gap');
   const firstOkAfter = samples.find((s) => s.at >= gapEnd && s.outcome?.failure === null);
   assert.ok(firstOkAfter !== undefined, 'service came back');
   assert.ok(firstOkAfter.at - gapEnd < 5000, `back within 5 s of Redis (${firstOkAfter.at - gapEnd} ms)`);
