@@ -5,13 +5,13 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { decode } from '../../src/protocol/bencode.js';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { percentEncode } from '../../src/protocol/http.js';
 import { ListenError } from '../../src/frontend/listen.js';
 import { spawnTracker } from '../daemon-process.js';
-import { asBytes, asDict, httpGet, httpsGet, id20, makeCert, servedFingerprint, waitFor, WAIT_MS, randomPort } from '../helpers.js';
+import { asBytes, asDict, httpGet, httpsGet, id20, makeCert, servedFingerprint, waitFor, WAIT_MS, randomPort, hasCommand } from '../helpers.js';
 
 const BIN = fileURLToPath(new URL('../../bin/wildkat-tracker', import.meta.url));
 
@@ -63,6 +63,28 @@ test('a port below 1024 refused to a normal user: the message gives the flag and
     '--web-http-port: cannot listen on 0.0.0.0:80 (EACCES): ports below 1024 need root or CAP_NET_BIND_SERVICE (the systemd unit grants it); as a normal user run with --web-http-port 8080, or --web-http-port 0 to disable it',
   );
 });
+
+// The first run an operator makes as a normal user: the stats page's default
+// port 80. As root, the test drops CAP_NET_BIND_SERVICE for the child, which
+// is then refused exactly as a normal user is.
+const lowPortsClosed = Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8')) > 80;
+const asRoot = process.getuid?.() === 0;
+test(
+  'a first bare run as a normal user: refused on port 80 with the flag to use, exit 1',
+  { skip: !lowPortsClosed ? 'this host lets anyone bind port 80' : asRoot && !hasCommand('setpriv') ? 'setpriv (util-linux) is not installed' : false },
+  () => {
+    const port = randomPort();
+    const args = [BIN, '--host', '127.0.0.1', '--http-port', String(port), '--udp-port', String(port)];
+    const r = asRoot
+      ? spawnSync('setpriv', ['--bounding-set=-net_bind_service', '--inh-caps=-net_bind_service', process.execPath, ...args], { encoding: 'utf8', timeout: 10_000 })
+      : spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 10_000 });
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(
+      r.stderr,
+      'wildkat-tracker: --web-http-port: cannot listen on 127.0.0.1:80 (EACCES): ports below 1024 need root or CAP_NET_BIND_SERVICE (the systemd unit grants it); as a normal user run with --web-http-port 8080, or --web-http-port 0 to disable it\n',
+    );
+  },
+);
 
 test('--help lists the seed flags and exits 0', () => {
   const r = spawnSync(process.execPath, [BIN, '--help'], { encoding: 'utf8', timeout: 10_000 });

@@ -25,6 +25,7 @@ test('on a terminal: the start summary with announce URLs and the stats page, th
     assert.match(text, /Wildkat tracker \S+ is running\./);
     assert.match(text, new RegExp(`^  udp://127\\.0\\.0\\.1:${port}/announce   \\(UDP, IPv4\\)$`, 'm'));
     assert.match(text, new RegExp(`^  http://127\\.0\\.0\\.1:${port}/announce   \\(HTTP, IPv4\\)$`, 'm'));
+    assert.match(text, new RegExp(`^For browser \\(WebTorrent\\) peers:\n  ws://127\\.0\\.0\\.1:${port}/announce   \\(WebSocket, IPv4\\)$`, 'm'));
     assert.match(text, new RegExp(`^Stats page: http://127\\.0\\.0\\.1:${web}/`, 'm'));
     assert.match(text, /^Store: memory, in this process$/m);
     // The log itself: readable, not JSON.
