@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { percentEncode } from '../../src/protocol/http.js';
 import { decodeResponse, encodeAnnounceRequest, encodeConnectRequest, encodeScrapeRequest } from '../../src/protocol/udp.js';
 import type { StatsJson } from '../../src/stats/page-server.js';
-import { httpGet, id20, startTestTracker, UdpClient, type TestTracker } from '../helpers.js';
+import { httpGet, id20, startTestTracker, UdpClient, waitFor, type TestTracker } from '../helpers.js';
 
 async function statsJson(t: TestTracker): Promise<StatsJson> {
   const reply = await httpGet(t.tracker.port('web-http'), '/stats.json');
@@ -38,6 +38,35 @@ describe('stats page server', () => {
       assert.deepEqual(JSON.parse(reply.body.toString()), { status: 'unavailable', listeners: { up: 1, expected: 2 }, store: 'memory' });
     } finally {
       await other.tracker.close();
+    }
+  });
+
+  test('the running tracker logs "the last minute" with that interval\'s announces and scrapes per transport, and nothing for a quiet interval', { timeout: 20_000 }, async () => {
+    const quiet = await startTestTracker({}, { reportIntervalMs: 150 });
+    try {
+      const lines = (): Record<string, unknown>[] => quiet.logs.lines.filter((l) => l['msg'] === 'the last minute');
+      const hash = id20('minute');
+      // Let the first tick take its baseline, then announce twice and scrape once.
+      await new Promise((r) => setTimeout(r, 200));
+      for (let i = 0; i < 2; i++) await httpGet(quiet.httpPort, `/announce?info_hash=${percentEncode(hash)}&peer_id=${percentEncode(id20(`m${i}`))}&port=${7100 + i}&left=5`);
+      await httpGet(quiet.httpPort, `/scrape?info_hash=${percentEncode(hash)}`);
+      // On a busy machine the three requests may straddle an interval: add the lines up.
+      const total = (field: string): number =>
+        lines().reduce((n, l) => n + Object.values(l[field] as Record<string, number>).reduce((a, b) => a + b, 0), 0);
+      await waitFor(() => total('announces') === 2 && total('scrapes') === 1, 5000, '"the last minute" lines with 2 announces and 1 scrape');
+      for (const l of lines()) {
+        assert.deepEqual(Object.keys(l['announces'] as object).concat(Object.keys(l['scrapes'] as object)).filter((k) => k !== 'http'), [], 'only HTTP traffic');
+        assert.equal(l['level'], 30, 'info');
+      }
+      const last = lines().at(-1)!;
+      assert.equal(last['peers'], 2);
+      assert.equal(last['torrents'], 1);
+      // Nothing more happens: several intervals pass without another line.
+      const count = lines().length;
+      await new Promise((r) => setTimeout(r, 600));
+      assert.equal(lines().length, count, 'no line for a quiet interval');
+    } finally {
+      await quiet.tracker.close();
     }
   });
 
