@@ -171,6 +171,16 @@ test('npm start builds only when a source changed since the last build, and says
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  // The real package: `npm start` runs the check first, and the real build
+  // leaves the stamp it compares with (npm test has just built).
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  assert.equal(pkg.scripts['prestart'], 'node bin/build-if-changed.mjs');
+  assert.ok(existsSync(join(ROOT, 'dist', '.built')), 'npm run build writes dist/.built');
+  assert.match(
+    execFileSync(process.execPath, [join(ROOT, 'bin', 'build-if-changed.mjs')], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 }),
+    /dist\/ is up to date, starting/,
+    'right after npm run build, a start does not build again',
+  );
 });
 
 describe('npm package', () => {
