@@ -117,15 +117,18 @@ function portSuffix(port: number, defaultPort: number): string {
 
 export async function startTracker(input: Partial<TrackerOptions> = {}, deps: TrackerDeps = {}): Promise<RunningTracker> {
   const options = resolveOptions(input);
-  const tls: TlsMaterial | null = options.cert !== null && options.key !== null ? loadTlsMaterial(options.cert, options.key) : null;
+  // A certificate no listener serves is neither read nor reloaded (a warning below says so).
+  const httpsWanted = options.httpsPort !== null || options.webHttpsPort !== null;
+  const tls: TlsMaterial | null = httpsWanted && options.cert !== null && options.key !== null ? loadTlsMaterial(options.cert, options.key) : null;
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? createLogger(logLevelOf(options));
   const warnings = new RateLimitedWarnings(logger, clock);
-  if ((options.cert !== null || options.key !== null) && options.httpsPort === null && options.webHttpsPort === null) {
+  const role = deps.role ?? 'all';
+  // Said once: with --workers by the primary (role `stats`), not again by every worker.
+  if (role !== 'worker' && (options.cert !== null || options.key !== null) && options.httpsPort === null && options.webHttpsPort === null) {
     logger.warn('--cert/--key given without --https-port or --web-https-port: no HTTPS listener, the certificate is not used');
   }
   const opened: OpenedStore = deps.store !== undefined ? { store: deps.store, healthy: null, close: () => Promise.resolve() } : await createStore(options, logger);
-  const role = deps.role ?? 'all';
   // Browser (WebSocket) peers live in this process: one tracker process on the memory store (README, "WebTorrent").
   const websocket = options.websocket && options.store === 'memory' && role === 'all';
   const wsSwarms = websocket ? new WsSwarms({ maxSwarmsPerConn: deps.wsLimits?.maxSwarms ?? WS_LIMITS.maxSwarms, peerTtl: options.peerTtl }) : null;

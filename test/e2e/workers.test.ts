@@ -10,7 +10,10 @@ import { after, before, describe, test } from 'node:test';
 import { decodeCompactPeers } from '../../src/protocol/peers.js';
 import { decodeResponse, encodeAnnounceRequest, encodeConnectRequest } from '../../src/protocol/udp.js';
 import { BIN, startInstance, type Instance } from '../daemon-process.js';
-import { hasCommand, httpGet, id20, randomPort, UdpClient, waitFor } from '../helpers.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hasCommand, httpGet, id20, makeCert, randomPort, UdpClient, waitFor } from '../helpers.js';
 import { redisSkip, startRedis, type TestRedis } from '../redis-server.js';
 import { httpAnnounce, httpScrape, udpAnnounce, udpScrape } from '../tracker-client.js';
 import { WsClient } from '../ws-client.js';
@@ -35,15 +38,25 @@ describe('--workers 2 on Redis', { skip: redisSkip, concurrency: 1 }, () => {
   let redis: TestRedis;
   let t: Instance;
   let pids: number[];
+  let certDir: string;
   before(async () => {
     redis = await startRedis();
-    t = await startInstance(redis.url, ['--workers', '2'], 'workers ready');
+    // A certificate without an HTTPS port: the warning that it is unused comes once, not once per process.
+    certDir = mkdtempSync(join(tmpdir(), 'wk-workers-cert-'));
+    const cert = makeCert(certDir, 'workers');
+    t = await startInstance(redis.url, ['--workers', '2', '--cert', cert.certPath, '--key', cert.keyPath], 'workers ready');
     pids = (t.daemon.lines().find((l) => l['msg'] === 'workers ready')!['pids'] as number[]).slice();
     assert.equal(pids.length, 2);
   });
   after(async () => {
     await t?.daemon.stop();
     await redis?.stop();
+    rmSync(certDir, { recursive: true, force: true });
+  });
+
+  test('--cert/--key without an HTTPS port: one warning from the primary, none from the workers', () => {
+    const warned = t.daemon.lines().filter((l) => l['msg'] === '--cert/--key given without --https-port or --web-https-port: no HTTPS listener, the certificate is not used');
+    assert.equal(warned.length, 1);
   });
 
   test('HTTP and UDP announces and scrapes, answered by both workers as one tracker', async () => {
