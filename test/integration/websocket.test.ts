@@ -151,6 +151,45 @@ describe('WebSocket tracker', () => {
   });
 });
 
+describe('WebSocket peers in the figures', () => {
+  test('/stats.json and /metrics count browser peers: live peers and torrents, ws announces and scrapes', async () => {
+    const t = await startTestTracker({ webHttpPort: 0 });
+    const a = await WsClient.open(`ws://127.0.0.1:${t.httpPort}/announce`);
+    const b = await WsClient.open(`ws://127.0.0.1:${t.httpPort}/announce`);
+    try {
+      const hash = id20('ws-figures');
+      a.send(announce(hash, id20('fA'), { left: 0 }));
+      await a.next();
+      b.send(announce(hash, id20('fB')));
+      await b.next();
+      b.send({ action: 'scrape', info_hash: hash });
+      await b.next();
+      const web = t.tracker.port('web-http');
+      const stats = JSON.parse((await httpGet(web, '/stats.json')).body.toString()) as {
+        live: { peers: number; seeders: number; leechers: number; torrents: number };
+        periods: { today: { protocols: { ws: { announces: number; scrapes: number } } } };
+      };
+      assert.deepEqual([stats.live.peers, stats.live.seeders, stats.live.leechers, stats.live.torrents], [2, 1, 1, 1]);
+      assert.deepEqual(stats.periods.today.protocols.ws, { announces: 2, scrapes: 1 });
+      const metrics = (await httpGet(web, '/metrics')).body.toString();
+      for (const line of [
+        'wildkat_requests_total{transport="ws",family="ipv4",kind="announce"} 2',
+        'wildkat_requests_total{transport="ws",family="ipv4",kind="scrape"} 1',
+        'wildkat_peers{role="seeder"} 1',
+        'wildkat_peers{role="leecher"} 1',
+        'wildkat_torrents 1',
+      ]) {
+        assert.ok(metrics.split('\n').includes(line), `/metrics has ${line}`);
+      }
+      assert.match(metrics, /^wildkat_response_seconds_count\{transport="ws"\} 3$/m);
+    } finally {
+      a.close();
+      b.close();
+      await t.tracker.close();
+    }
+  });
+});
+
 describe('WebSocket garbage', () => {
   test('2,000 random frames (bytes, JSON, near-valid messages) never stop the tracker or log an internal error', async () => {
     const t = await startTestTracker({}, { wsLimits: { burst: 1e9, messagesPerSecond: 1e9, maxSwarms: 1e6 } });
