@@ -183,6 +183,36 @@ test('npm start builds only when a source changed since the last build, and says
   );
 });
 
+test('npm start: SIGTERM to npm stops the tracker (the script execs it, so the signal reaches it)', { timeout: 60_000 }, async () => {
+  const port = randomPort();
+  // The tracker's own log goes to a pipe (JSON); npm's to the same pipes.
+  const child = spawn('npm', ['start', '--', '--host', '127.0.0.1', '--http-port', String(port), '--udp-port', String(port), '--web-http-port', '0'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  const answers = async (): Promise<boolean> => (await httpGet(port, '/scrape').catch(() => null))?.status === 200;
+  try {
+    await waitFor(answers, 30_000, `the tracker started by npm start answering; got: ${out}`);
+    child.kill('SIGTERM');
+    await waitFor(() => out.includes('"msg":"stopped"'), 10_000, `the tracker logging "stopped"; got: ${out}`);
+    await waitFor(async () => !(await answers()), 10_000, 'the port closed');
+  } finally {
+    child.kill('SIGKILL');
+    // Had the signal not reached it, the tracker would outlive npm: stop it by the pid it logged.
+    const pid = /"pid":(\d+)/.exec(out)?.[1];
+    if (pid !== undefined) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // Already gone, as it should be.
+      }
+    }
+  }
+});
+
 describe('npm package', () => {
   test('npm pack makes a tarball that installs globally and runs, and imports as a typed library', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wildkat-pack-'));
