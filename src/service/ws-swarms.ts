@@ -44,6 +44,13 @@ export const OFFER_TTL = 60;
 /** Offers remembered at most; the oldest are forgotten first. */
 const MAX_PENDING_OFFERS = 200_000;
 
+interface PendingOffer {
+  to: WsConn;
+  toPeerId: string;
+  from: WsConn;
+  until: number;
+}
+
 export interface WsCounts {
   complete: number;
   incomplete: number;
@@ -52,8 +59,8 @@ export interface WsCounts {
 
 export class WsSwarms {
   private readonly swarms = new Map<string, WsSwarm>();
-  /** `<info_hash><offer_id><from peer id>` → who may answer it, until when. Insertion order is time order. */
-  private readonly offers = new Map<string, { to: WsConn; from: WsConn; until: number }>();
+  /** `<info_hash><offer_id><from peer id>` → who may answer it (the connection and the peer id it went to), until when. Insertion order is time order. */
+  private readonly offers = new Map<string, PendingOffer>();
   private readonly maxSwarmsPerConn: number;
   private readonly peerTtl: number;
   private peers = 0;
@@ -77,16 +84,18 @@ export class WsSwarms {
       return this.counts(req.infoHash);
     }
     if (had === undefined && conn.swarms.size >= this.maxSwarmsPerConn) throw new ProtocolError('too_many_swarms', `at most ${this.maxSwarmsPerConn}`);
+    if (swarm !== undefined) {
+      // A connection that announces a new peer id in a swarm replaces its old one.
+      if (had !== undefined && had !== req.peerId) this.remove(swarm, req.infoHash, had, conn);
+      const member = swarm.members.get(req.peerId);
+      // The same peer id from another connection (a reconnected browser): the newer connection wins.
+      if (member !== undefined && member.conn !== conn) this.remove(swarm, req.infoHash, req.peerId, member.conn);
+      // Either removal may have emptied the swarm and taken it off the map: the new member goes into the live one.
+      swarm = this.swarms.get(req.infoHash);
+    }
     if (swarm === undefined) {
       swarm = { members: new Map(), list: [], seeders: 0, downloaded: 0, cursor: 0 };
       this.swarms.set(req.infoHash, swarm);
-    }
-    // A connection that announces a new peer id in a swarm replaces its old one.
-    if (had !== undefined && had !== req.peerId) this.remove(swarm, req.infoHash, had, conn);
-    const member = swarm.members.get(req.peerId);
-    if (member !== undefined && member.conn !== conn) {
-      // The same peer id from another connection (a reconnected browser): the newer connection wins.
-      this.remove(swarm, req.infoHash, req.peerId, member.conn);
     }
     const current = swarm.members.get(req.peerId);
     if (req.event === 'completed' && !(current?.seeder ?? false)) swarm.downloaded++;
@@ -123,13 +132,13 @@ export class WsSwarms {
       const to = list[p]!;
       if (to.conn === conn || to.peerId === req.peerId || (seeder && to.seeder) || to.last <= now - this.peerTtl) continue;
       const offer = req.offers[sent++]!;
-      this.remember(`${req.infoHash}${offer.offerId}${req.peerId}`, { to: to.conn, from: conn, until: now + OFFER_TTL }, now);
+      this.remember(`${req.infoHash}${offer.offerId}${req.peerId}`, { to: to.conn, toPeerId: to.peerId, from: conn, until: now + OFFER_TTL }, now);
       to.conn.send(encodeOffer(req.infoHash, req.peerId, offer));
     }
     swarm.cursor = list.length === 0 ? 0 : (swarm.cursor + looked) % list.length;
   }
 
-  private remember(key: string, entry: { to: WsConn; from: WsConn; until: number }, now: number): void {
+  private remember(key: string, entry: PendingOffer, now: number): void {
     for (const [k, v] of this.offers) {
       if (v.until > now && this.offers.size < MAX_PENDING_OFFERS) break;
       this.offers.delete(k);
@@ -142,7 +151,8 @@ export class WsSwarms {
   answer(conn: WsConn, a: WsAnswer, now: number): void {
     const key = `${a.infoHash}${a.offerId}${a.toPeerId}`;
     const sent = this.offers.get(key);
-    if (sent === undefined || sent.to !== conn || sent.until <= now) throw new ProtocolError('unknown_offer');
+    // The answer must come from the peer the offer went to, on its connection: the answerer's peer id is passed on as it is.
+    if (sent === undefined || sent.to !== conn || sent.toPeerId !== a.peerId || sent.until <= now) throw new ProtocolError('unknown_offer');
     this.offers.delete(key);
     const swarm = this.swarms.get(a.infoHash);
     const target = swarm?.members.get(a.toPeerId);

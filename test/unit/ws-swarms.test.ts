@@ -56,10 +56,50 @@ test('an answer is passed on once, only by the connection the offer went to, onl
   swarms.answer(a, answer, 1001);
   assert.equal(inbox.get(2)!.length, 1, 'B has its answer');
   assert.throws(() => swarms.answer(a, answer, 1002), /did not send you/, 'once');
+  // An answer that names another answerer than the peer the offer went to is refused.
+  swarms.announce(b, announce('B', { event: 'none', offers: offers(1, 'w') }), 1001);
+  assert.equal(inbox.get(1)!.length, 2, 'A has the second offer');
+  assert.throws(() => swarms.answer(a, { ...answer, offerId: id('w-0'), peerId: id('SPOOFED') }, 1001), /did not send you/, 'answerer peer id');
+  // Within OFFER_TTL an answer passes; at OFFER_TTL it is too late (both offers reach A: it re-announced).
+  swarms.announce(a, announce('A', { event: 'none' }), 2000);
   swarms.announce(b, announce('B', { event: 'none', offers: offers(1, 'y') }), 2000);
+  swarms.announce(b, announce('B', { event: 'none', offers: offers(1, 'z') }), 2000);
+  assert.equal(inbox.get(1)!.length, 4, 'A has both offers');
+  const before = inbox.get(2)!.length;
+  swarms.answer(a, { ...answer, offerId: id('z-0') }, 2000 + OFFER_TTL - 1);
+  assert.equal(inbox.get(2)!.length, before + 1, 'just in time');
   assert.throws(() => swarms.answer(a, { ...answer, offerId: id('y-0') }, 2000 + OFFER_TTL), /did not send you/, 'too late');
   // A closed connection has left every swarm.
   swarms.leave(b);
   assert.deepEqual(swarms.counts(HASH), { complete: 0, incomplete: 1, downloaded: 0 });
   assert.deepEqual(swarms.totals, { torrents: 1, peers: 1, seeders: 0 });
+});
+
+test('a peer that comes back on a new connection, alone in its swarm, is in the swarm and counted once; every swarm of a closed connection is left', () => {
+  const inbox = new Map<number, string[]>();
+  const swarms = new WsSwarms({ maxSwarmsPerConn: 10, peerTtl: 1000 });
+  const [old, fresh, other] = [conn(1, inbox), conn(2, inbox), conn(3, inbox)];
+  swarms.announce(old, announce('A', { left: 0 }), 1000);
+  // The old connection is still open (its ping not yet missed) when the browser reconnects.
+  assert.deepEqual(swarms.announce(fresh, announce('A', { left: 0 }), 1001), { complete: 1, incomplete: 0, downloaded: 0 });
+  assert.ok(swarms.has(HASH));
+  assert.deepEqual(swarms.totals, { torrents: 1, peers: 1, seeders: 1 });
+  // It can be offered to: its swarm is the one in the registry.
+  swarms.announce(other, announce('L', { offers: offers(1, 'o') }), 1002);
+  assert.equal(inbox.get(2)!.length, 1, 'the reconnected peer got the offer');
+  assert.equal(inbox.get(1)!.length, 0, 'the stale connection did not');
+  swarms.leave(old);
+  swarms.leave(other);
+  // One connection, alone in a swarm, announces a new peer id there.
+  const solo = conn(4, inbox);
+  const h2 = id('second');
+  swarms.announce(solo, announce('S1', { infoHash: h2 }), 1003);
+  assert.deepEqual(swarms.announce(solo, announce('S2', { infoHash: h2 }), 1004), { complete: 0, incomplete: 1, downloaded: 0 });
+  // The fresh connection joins two more swarms; closing it leaves all three.
+  for (const h of ['third', 'fourth']) swarms.announce(fresh, announce('A', { infoHash: id(h) }), 1005);
+  assert.deepEqual(swarms.totals, { torrents: 4, peers: 4, seeders: 1 });
+  swarms.leave(fresh);
+  swarms.leave(solo);
+  assert.deepEqual(swarms.totals, { torrents: 0, peers: 0, seeders: 0 });
+  assert.ok(swarms.empty);
 });
