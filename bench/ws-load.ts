@@ -64,6 +64,8 @@ let received = 0;
 let relayed = 0;
 let errors = 0;
 const latencies: number[] = [];
+// The runner reads the tracker's CPU time from here to the result line.
+process.stdout.write(JSON.stringify({ phase: 'load' }) + '\n');
 const deadline = performance.now() + SECONDS * 1000;
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();

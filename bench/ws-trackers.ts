@@ -33,7 +33,16 @@ if (name === 'wildkat') {
   const { default: Server } = (await import(entry)) as { default: new (o: Record<string, unknown>) => BtServer };
   const server = new Server({ http: true, udp: false, ws: true, stats: false, trustProxy: false });
   server.on('warning', () => undefined);
-  server.on('error', () => undefined);
-  server.listen(port, '127.0.0.1', () => process.stdout.write('ready\n'));
+  let ready = false;
+  // Before it listens, an error (the port taken) ends the run with a reason instead of a silent wait.
+  server.on('error', (err) => {
+    if (ready) return;
+    process.stderr.write(`bittorrent-tracker: ${err.message}\n`);
+    process.exit(1);
+  });
+  server.listen(port, '127.0.0.1', () => {
+    ready = true;
+    process.stdout.write('ready\n');
+  });
   process.on('SIGTERM', () => server.close(() => process.exit(0)));
 }

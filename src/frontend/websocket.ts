@@ -37,7 +37,12 @@ export interface WsLimits {
   maxSwarms: number;
 }
 
-export const WS_LIMITS: WsLimits = { maxPayload: 64 * 1024, maxOffers: 10, messagesPerSecond: 5, burst: 20, idleMs: 60_000, maxSwarms: 100 };
+// A burst as large as the swarms a socket may join: a tab that opens with
+// 100 torrents announces all of them at once on its one socket.
+export const WS_LIMITS: WsLimits = { maxPayload: 64 * 1024, maxOffers: 10, messagesPerSecond: 10, burst: 100, idleMs: 60_000, maxSwarms: 100 };
+
+/** What browser peers are told to wait between announces, at most: webtorrent makes new offers only when it announces, so a swarm of browsers connects up at this pace (bittorrent-tracker: 120 s). */
+export const WS_MAX_INTERVAL = 120;
 
 export interface WsFrontendContext {
   service: TrackerService;
@@ -57,6 +62,12 @@ interface Client extends WsConn {
   tokens: number;
   refilled: number;
   alive: boolean;
+}
+
+/** The action and info_hash a failure reply carries, so the client can tell which of its requests failed. */
+function contextOf(req: WsRequest | null): { action: string; infoHash?: string } | undefined {
+  if (req === null) return undefined;
+  return req.action === 'scrape' ? { action: 'scrape' } : { action: 'announce', infoHash: req.infoHash };
 }
 
 export class WebSocketFrontend {
@@ -135,17 +146,22 @@ export class WebSocketFrontend {
       c.socket.close(1003, 'text frames only');
       return;
     }
+    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
     if (!this.allowed(c)) {
       this.ctx.events.refused(c.transport, 'rate_limited');
       // Far over the rate: not a browser re-announcing, close it.
-      if (c.tokens < -this.limits.burst) c.socket.close(1008, 'too many messages');
-      else c.tokens -= 1;
-      c.send(encodeFailure(new ProtocolError('rate_limited').message));
+      if (c.tokens < -this.limits.burst) {
+        c.socket.close(1008, 'too many messages');
+        return;
+      }
+      c.tokens -= 1;
+      // webtorrent's client treats a failure without an action as a broken tracker and drops its
+      // socket, with every torrent on it: say which announce or scrape is refused.
+      c.send(encodeFailure(new ProtocolError('rate_limited').message, contextOf(this.peek(text))));
       return;
     }
     let req: WsRequest | null = null;
     try {
-      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
       req = decodeWsMessage(text, this.limits.maxOffers);
       const done = this.handle(c, req);
       if (done instanceof Promise) done.then(() => this.answered(c, started), (err: unknown) => this.fail(c, err, req));
@@ -185,8 +201,16 @@ export class WebSocketFrontend {
     this.ctx.events.refused(c.transport, reply.code);
     if (reply.internal) this.ctx.logger.error({ err }, 'internal error handling a websocket message');
     else if (!reply.quiet && !reply.refusal) this.ctx.warnings.warn({ code: reply.code, transport: c.transport }, `bad websocket message: ${reply.text}`);
-    const context = req === null ? undefined : req.action === 'scrape' ? { action: 'scrape' } : { action: 'announce', infoHash: req.infoHash };
-    c.send(encodeFailure(reply.text, context));
+    c.send(encodeFailure(reply.text, contextOf(req)));
+  }
+
+  /** The request a refused message was, if it reads as one. */
+  private peek(text: string): WsRequest | null {
+    try {
+      return decodeWsMessage(text, this.limits.maxOffers);
+    } catch {
+      return null;
+    }
   }
 
   private ping(): void {

@@ -11,7 +11,7 @@ import { HTTP_LIMITS, HttpServers, type Handler, type HttpLimits } from '../fron
 import { bindAddresses, bindUdp, literalLookup, type ListenerInfo, type ListenerKind } from '../frontend/listen.js';
 import { CertificateReloader, loadTlsMaterial, type TlsMaterial } from '../frontend/tls.js';
 import { attachUdpHandler } from '../frontend/udp.js';
-import { WebSocketFrontend, WS_LIMITS, type WsLimits } from '../frontend/websocket.js';
+import { WebSocketFrontend, WS_LIMITS, WS_MAX_INTERVAL, type WsLimits } from '../frontend/websocket.js';
 import { StoreWithWsPeers } from '../service/store-with-ws-peers.js';
 import { WsSwarms } from '../service/ws-swarms.js';
 import type { IncomingMessage } from 'node:http';
@@ -169,7 +169,7 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
   /** UDP sockets bound and not closed. */
   const udpUp = new Set<Socket>();
   const wsFrontend =
-    wsSwarms === null ? null : new WebSocketFrontend({ service, swarms: wsSwarms, events, clock, logger, warnings, interval: options.interval, ...(deps.wsLimits !== undefined && { limits: deps.wsLimits }) });
+    wsSwarms === null ? null : new WebSocketFrontend({ service, swarms: wsSwarms, events, clock, logger, warnings, interval: Math.min(options.interval, WS_MAX_INTERVAL), ...(deps.wsLimits !== undefined && { limits: deps.wsLimits }) });
   const http = new HttpServers({
     limits,
     tls,

@@ -59,20 +59,33 @@ const expected = (() => {
 })();
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>wt</title>
+<script>
+// Every peer connection's ICE servers, to show no STUN or TURN server is asked.
+window.iceServersSeen = [];
+const Native = window.RTCPeerConnection;
+window.RTCPeerConnection = function (config, ...rest) {
+  window.iceServersSeen.push(JSON.stringify((config && config.iceServers) || null));
+  return new Native(config, ...rest);
+};
+window.RTCPeerConnection.prototype = Native.prototype;
+Object.setPrototypeOf(window.RTCPeerConnection, Native);
+</script>
 <script type="module">
 import WebTorrent from '/webtorrent.min.js';
 globalThis.WEBTORRENT_ANNOUNCE = [];
+// No STUN servers (simple-peer's default asks Google's and Twilio's): loopback host candidates only.
+const NO_STUN = { iceServers: [] };
 const hex = (buf) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, '0')).join('');
 window.seed = (tracker) => new Promise((resolve, reject) => {
   const fill = ${FILL};
   const bytes = new Uint8Array(${SIZE});
   for (let i = 0; i < bytes.length; i++) bytes[i] = fill(i);
-  const client = new WebTorrent({ dht: false, lsd: false, utPex: false });
+  const client = new WebTorrent({ dht: false, lsd: false, utPex: false, tracker: { rtcConfig: NO_STUN } });
   client.on('error', (e) => reject(String(e)));
   client.seed(new File([bytes], 'wildkat-test.bin'), { announce: [tracker], private: true }, (t) => resolve({ magnet: t.magnetURI, infoHash: t.infoHash }));
 });
 window.fetchTorrent = (magnet, tracker) => new Promise((resolve, reject) => {
-  const client = new WebTorrent({ dht: false, lsd: false, utPex: false });
+  const client = new WebTorrent({ dht: false, lsd: false, utPex: false, tracker: { rtcConfig: NO_STUN } });
   client.on('error', (e) => reject(String(e)));
   client.add(magnet, { announce: [tracker] }, (t) => {
     t.on('done', async () => {
@@ -146,6 +159,10 @@ describe('WebTorrent in Chromium through this tracker', { skip, timeout: 240_000
         const f = asDict(files.get(hash));
         assert.equal((f.get('complete') as number) + (f.get('incomplete') as number), 2, `both pages in the swarm: ${JSON.stringify([...f])}`);
         assert.deepEqual(errors, []);
+        for (const p of [seeder, leecher]) {
+          const seen = (await p.evaluate('window.iceServersSeen')) as string[];
+          assert.ok(seen.length > 0 && seen.every((x) => x === '[]'), `peer connections without ICE servers: ${JSON.stringify(seen)}`);
+        }
       } finally {
         await context.close();
         await t.tracker.close();
