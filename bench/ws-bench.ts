@@ -48,6 +48,7 @@ async function startTracker(name: string, port: number): Promise<ChildProcess> {
   const child = spawn(cmd, cmdArgs, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start`)), 20_000);
+    child.once('exit', (code) => reject(new Error(`${name} exited (${code}) before it was ready`)));
     child.stdout!.on('data', (c: Buffer) => {
       if (c.toString().includes('ready')) {
         clearTimeout(timer);
@@ -110,7 +111,8 @@ async function measure(name: string, round: number, port: number): Promise<Row> 
 }
 
 const rows: Row[] = [];
-let port = 41_000 + Math.floor(Math.random() * 1000);
+// Below Linux's ephemeral range (32768–60999): the load's 1,000 client sockets of the round before may still hold a port there.
+let port = 21_000 + Math.floor(Math.random() * 1000);
 for (let round = 1; round <= ROUNDS; round++) {
   for (const name of round % 2 === 1 ? ['wildkat', 'bittorrent-tracker'] : ['bittorrent-tracker', 'wildkat']) {
     rows.push(await measure(name, round, port++));
