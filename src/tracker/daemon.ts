@@ -178,7 +178,17 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
     events,
     logger,
     warnings,
-    ...(wsFrontend !== null && { upgrade: (kind: ListenerKind, req: IncomingMessage, socket: Duplex, head: Buffer) => wsFrontend.upgrade(kind === 'https' ? 'wss' : 'ws', req, socket, head) }),
+    ...(wsFrontend !== null && {
+      upgrade: (kind: ListenerKind, req: IncomingMessage, socket: Duplex, head: Buffer) => {
+        // --redirect-http sends HTTP clients to HTTPS; a browser does not follow a WebSocket redirect, so say where to go.
+        if (kind === 'http' && options.redirectHttp) {
+          const body = `use wss://${options.domain}/announce\n`;
+          socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+          return;
+        }
+        wsFrontend.upgrade(kind === 'https' ? 'wss' : 'ws', req, socket, head);
+      },
+    }),
   });
   const sockets: Socket[] = [];
   const trackerHandler = (transport: Transport): Handler =>

@@ -1,9 +1,12 @@
 /** WebSocket (WebTorrent) peers on the real tracker: announces, offer/answer relay and its rules, scrapes on every transport, limits. */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { percentEncode } from '../../src/protocol/http.js';
-import { asDict, httpGet, id20, prng, startTestTracker, trackerGet, waitFor, type TestTracker } from '../helpers.js';
+import { asDict, httpGet, id20, makeCert, prng, startTestTracker, trackerGet, waitFor, type TestTracker } from '../helpers.js';
 import { udpScrape } from '../tracker-client.js';
 import { WsClient, type Frame } from '../ws-client.js';
 
@@ -261,8 +264,10 @@ describe('WebSocket limits', () => {
       socket.write(Buffer.concat([Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff]), mask, masked]));
       await waitFor(async () => (await udpScrape(t.udpPort, [hash]))[0]!.incomplete === 1, 3000, 'the raw peer joined');
       const started = Date.now();
-      const at = await closed;
+      // Bounded: without the ping check the socket would stay open for good.
+      const at = await Promise.race([closed, new Promise<number>((resolve) => setTimeout(() => resolve(Number.POSITIVE_INFINITY), 5000).unref())]);
       assert.ok(at - started < 3000, `closed after ${at - started} ms`);
+      socket.destroy();
       await waitFor(async () => (await udpScrape(t.udpPort, [hash]))[0]!.incomplete === 0, 3000, 'the idle peer left');
     } finally {
       await t.tracker.close();
@@ -286,6 +291,30 @@ describe('WebSocket limits', () => {
       a.close();
       b.close();
       await t.tracker.close();
+    }
+  });
+
+  test('--redirect-http: no WebSocket on the redirecting HTTP listener, a 403 naming the wss:// URL', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wk-ws-redirect-'));
+    const cert = makeCert(dir, 'redirect');
+    const t = await startTestTracker({ redirectHttp: true, httpsPort: 0, cert: cert.certPath, key: cert.keyPath, domain: 'tracker.example.net' });
+    try {
+      await assert.rejects(WsClient.open(`ws://127.0.0.1:${t.httpPort}/announce`));
+      const reply = await new Promise<string>((resolve, reject) => {
+        const socket = connect(t.httpPort, '127.0.0.1', () =>
+          socket.write('GET /announce HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n'),
+        );
+        let text = '';
+        socket.on('data', (c: Buffer) => (text += c.toString()));
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+        socket.setTimeout(3000, () => socket.destroy(new Error('no reply')));
+      });
+      assert.match(reply, /^HTTP\/1\.1 403 /);
+      assert.match(reply, /use wss:\/\/tracker\.example\.net\/announce/);
+    } finally {
+      await t.tracker.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
