@@ -122,8 +122,10 @@ for (let round = 1; round <= ROUNDS; round++) {
 }
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const of = (name: string, f: (r: Row) => number): number[] => rows.filter((r) => r.tracker === name).map(f);
-const ratios = Array.from({ length: ROUNDS }, (_, i) => rows.find((r) => r.tracker === 'wildkat' && r.round === i + 1)!.rate / rows.find((r) => r.tracker === 'bittorrent-tracker' && r.round === i + 1)!.rate);
-const cpuRatios = Array.from({ length: ROUNDS }, (_, i) => rows.find((r) => r.tracker === 'bittorrent-tracker' && r.round === i + 1)!.cpuUsPerAnnounce / rows.find((r) => r.tracker === 'wildkat' && r.round === i + 1)!.cpuUsPerAnnounce);
+const row = (name: string, round: number): Row => rows.find((r) => r.tracker === name && r.round === round)!;
+const rounds = Array.from({ length: ROUNDS }, (_, i) => ({ ours: row('wildkat', i + 1), theirs: row('bittorrent-tracker', i + 1) }));
+const ratios = rounds.map(({ ours, theirs }) => ours.rate / theirs.rate);
+const cpuRatios = rounds.map(({ ours, theirs }) => theirs.cpuUsPerAnnounce / ours.cpuUsPerAnnounce);
 process.stdout.write(
   `\n${SOCKETS} sockets, ${SWARMS} swarms, ${DURATION} s a run, ${ROUNDS} rounds${OFFERS ? ', one offer an announce' : ''}; bittorrent-tracker ${btVersion}\n` +
     `wildkat: ${median(of('wildkat', (r) => r.rate))} announces/s, ${median(of('wildkat', (r) => r.idleBytesPerSocket))} B per idle socket\n` +

@@ -64,6 +64,11 @@ interface Client extends WsConn {
   alive: boolean;
 }
 
+/** Answers an upgrade request with a plain HTTP error and closes the connection. */
+export function refuseUpgrade(socket: Duplex, status: string, text: string): void {
+  socket.end(`HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
+}
+
 /** The action and info_hash a failure reply carries, so the client can tell which of its requests failed. */
 function contextOf(req: WsRequest | null): { action: string; infoHash?: string } | undefined {
   if (req === null) return undefined;
@@ -95,7 +100,7 @@ export class WebSocketFrontend {
   upgrade(transport: Transport, req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/announce' && path !== '/') {
-      socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      refuseUpgrade(socket, '404 Not Found', '');
       return;
     }
     // The HTTP listener's idle timeout is for requests; a WebSocket has its own (ping/pong).

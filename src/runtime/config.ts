@@ -234,6 +234,11 @@ export function resolveOptions(input: Partial<TrackerOptions>): TrackerOptions {
   return o;
 }
 
+/** Browser (WebSocket) peers live in one process: the tracker serves them only on the memory store without --workers (README, "WebTorrent"). */
+export function servesBrowserPeers(options: TrackerOptions): boolean {
+  return options.websocket && !isSharedStore(options.store) && options.workers <= 1;
+}
+
 /** True when swarms live in a store several processes share. */
 export function isSharedStore(store: string): boolean {
   return store !== 'memory';

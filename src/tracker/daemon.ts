@@ -11,14 +11,14 @@ import { HTTP_LIMITS, HttpServers, type Handler, type HttpLimits } from '../fron
 import { bindAddresses, bindUdp, literalLookup, type ListenerInfo, type ListenerKind } from '../frontend/listen.js';
 import { CertificateReloader, loadTlsMaterial, type TlsMaterial } from '../frontend/tls.js';
 import { attachUdpHandler } from '../frontend/udp.js';
-import { WebSocketFrontend, WS_LIMITS, WS_MAX_INTERVAL, type WsLimits } from '../frontend/websocket.js';
+import { refuseUpgrade, WebSocketFrontend, WS_LIMITS, WS_MAX_INTERVAL, type WsLimits } from '../frontend/websocket.js';
 import { StoreWithWsPeers } from '../service/store-with-ws-peers.js';
 import { WsSwarms } from '../service/ws-swarms.js';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Transport } from '../protocol/types.js';
 import { systemClock, type Clock } from '../runtime/clock.js';
-import { domainHost, resolveOptions, type TrackerOptions } from '../runtime/config.js';
+import { domainHost, resolveOptions, servesBrowserPeers, type TrackerOptions } from '../runtime/config.js';
 import { FdWatch } from '../runtime/fd-watch.js';
 import { createLogger, logLevelOf, RateLimitedWarnings, type Logger } from '../runtime/log.js';
 import { LoopDelayMonitor } from '../runtime/loop-delay.js';
@@ -125,12 +125,12 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
   const warnings = new RateLimitedWarnings(logger, clock);
   const role = deps.role ?? 'all';
   // Said once: with --workers by the primary (role `stats`), not again by every worker.
-  if (role !== 'worker' && (options.cert !== null || options.key !== null) && options.httpsPort === null && options.webHttpsPort === null) {
+  if (role !== 'worker' && !httpsWanted && (options.cert !== null || options.key !== null)) {
     logger.warn('--cert/--key given without --https-port or --web-https-port: no HTTPS listener, the certificate is not used');
   }
   const opened: OpenedStore = deps.store !== undefined ? { store: deps.store, healthy: null, close: () => Promise.resolve() } : await createStore(options, logger);
   // Browser (WebSocket) peers live in this process: one tracker process on the memory store (README, "WebTorrent").
-  const websocket = options.websocket && options.store === 'memory' && role === 'all';
+  const websocket = servesBrowserPeers(options) && role === 'all';
   const wsSwarms = websocket ? new WsSwarms({ maxSwarmsPerConn: deps.wsLimits?.maxSwarms ?? WS_LIMITS.maxSwarms, peerTtl: options.peerTtl }) : null;
   const baseStore = opened.store;
   const store: SwarmStore = wsSwarms === null ? baseStore : new StoreWithWsPeers(baseStore, wsSwarms);
@@ -182,8 +182,7 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
       upgrade: (kind: ListenerKind, req: IncomingMessage, socket: Duplex, head: Buffer) => {
         // --redirect-http sends HTTP clients to HTTPS; a browser does not follow a WebSocket redirect, so say where to go.
         if (kind === 'http' && options.redirectHttp) {
-          const body = `use wss://${options.domain}/announce\n`;
-          socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+          refuseUpgrade(socket, '403 Forbidden', `use wss://${options.domain}/announce\n`);
           return;
         }
         wsFrontend.upgrade(kind === 'https' ? 'wss' : 'ws', req, socket, head);

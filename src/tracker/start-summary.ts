@@ -5,7 +5,7 @@
  * log (journald) has the same facts as `listening` lines.
  */
 import type { ListenerInfo } from '../frontend/listen.js';
-import { domainHost, type TrackerOptions } from '../runtime/config.js';
+import { domainHost, servesBrowserPeers, type TrackerOptions } from '../runtime/config.js';
 import { redactUrl } from '../store/redis-connection.js';
 
 export interface SummaryInput {
@@ -35,11 +35,6 @@ function reachNote(l: ListenerInfo, input: SummaryInput): string {
   return onlyHere ? ', this machine only: no global IPv6 address' : '';
 }
 
-/** As the tracker decides it: browser peers need one process on the memory store. */
-function websocketOn(options: TrackerOptions): boolean {
-  return options.websocket && options.store === 'memory' && options.workers <= 1;
-}
-
 function url(scheme: string, host: string, port: number, defaultPort: number, path: string): string {
   return `${scheme}://${host}${port === defaultPort ? '' : `:${port}`}${path}`;
 }
@@ -47,7 +42,7 @@ function url(scheme: string, host: string, port: number, defaultPort: number, pa
 export function startSummary(input: SummaryInput): string {
   const { options, listeners } = input;
   const lines = [`Wildkat tracker ${input.version} is running.`, '', 'Announce URLs for torrent clients:'];
-  const ws = websocketOn(options);
+  const ws = servesBrowserPeers(options);
   const browsers: string[] = [];
   for (const l of listeners) {
     const family = `${l.family === 6 ? 'IPv6' : 'IPv4'}${reachNote(l, input)}`;

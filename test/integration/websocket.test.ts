@@ -12,6 +12,9 @@ import { WsClient, type Frame } from '../ws-client.js';
 
 const sdp = (kind: 'offer' | 'answer', n: number): { type: string; sdp: string } => ({ type: kind, sdp: `v=0\r\no=- ${n} 2 IN IP4 127.0.0.1\r\n` });
 
+/** A WebSocket upgrade request as a raw client sends it (RFC 6455's sample key). */
+const RAW_UPGRADE = 'GET /announce HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
+
 function announce(hash: string, peer: string, more: Record<string, unknown> = {}): Frame {
   return { action: 'announce', info_hash: hash, peer_id: peer, uploaded: 0, downloaded: 0, left: 1000, event: 'started', numwant: 5, offers: [], ...more };
 }
@@ -256,7 +259,7 @@ describe('WebSocket limits', () => {
       const closed = new Promise<number>((resolve) => socket.on('close', () => resolve(Date.now())));
       socket.on('error', () => undefined);
       await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-      socket.write('GET /announce HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+      socket.write(RAW_UPGRADE);
       await new Promise<void>((resolve) => socket.once('data', () => resolve()));
       const payload = Buffer.from(JSON.stringify(announce(hash, id20('idle'))));
       const mask = Buffer.from([1, 2, 3, 4]);
@@ -302,7 +305,7 @@ describe('WebSocket limits', () => {
       await assert.rejects(WsClient.open(`ws://127.0.0.1:${t.httpPort}/announce`));
       const reply = await new Promise<string>((resolve, reject) => {
         const socket = connect(t.httpPort, '127.0.0.1', () =>
-          socket.write('GET /announce HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n'),
+          socket.write(RAW_UPGRADE),
         );
         let text = '';
         socket.on('data', (c: Buffer) => (text += c.toString()));
