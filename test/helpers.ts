@@ -1,6 +1,7 @@
 /** Shared test helpers: a tracker on ephemeral ports, HTTP and UDP clients with bounded waits. */
 import { createSocket } from 'node:dgram';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -69,6 +70,44 @@ export async function startTestTracker(options: Partial<TrackerOptions> = {}, de
  */
 export function randomPort(): number {
   return 20_000 + Math.floor(Math.random() * 12_000);
+}
+
+/** Whether nothing holds `port` on `host`, for TCP nor for UDP (bound and let go at once). */
+async function portIsFree(host: string, port: number): Promise<boolean> {
+  const tcp = createServer();
+  const tcpOk = await new Promise<boolean>((resolve) => {
+    tcp.once('error', () => resolve(false));
+    tcp.listen({ host, port, exclusive: true }, () => resolve(true));
+  });
+  if (tcpOk) await new Promise((r) => tcp.close(r));
+  if (!tcpOk) return false;
+  const udp = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+  const udpOk = await new Promise<boolean>((resolve) => {
+    udp.once('error', () => resolve(false));
+    udp.bind({ address: host, port, exclusive: true }, () => resolve(true));
+  });
+  try {
+    udp.close();
+  } catch {
+    // A failed bind may have closed it already.
+  }
+  return udpOk;
+}
+
+/**
+ * A randomPort() free for TCP and UDP on `host` right now, not in `taken`
+ * (which it joins): for programs that do not say when their port is taken.
+ * Transmission then silently has no UDP socket, and its udp:// announces
+ * fail for good.
+ */
+export async function freePort(host: string, taken: Set<number>): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = randomPort();
+    if (taken.has(port) || !(await portIsFree(host, port))) continue;
+    taken.add(port);
+    return port;
+  }
+  throw new Error(`no free port on ${host} in 100 tries`);
 }
 
 /**

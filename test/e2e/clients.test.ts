@@ -8,7 +8,8 @@ import { describe, test } from 'node:test';
 import { pino } from 'pino';
 import { startTracker } from '../../src/tracker/daemon.js';
 import { aria2, qbittorrent, transmission } from './real-clients.js';
-import { hasLoopback6 } from '../helpers.js';
+import { hasLoopback6, LogCapture } from '../helpers.js';
+import { describeTraffic } from './tracker-traffic.js';
 import { clientsSkip, transfer, TRANSFER_TIMEOUT_MS, type TransferCase } from './transfer.js';
 
 interface Case extends TransferCase {
@@ -31,13 +32,15 @@ describe('real BitTorrent clients through wildkat-tracker', { skip: clientsSkip,
       const host = c.family === 4 ? '127.0.0.1' : '::1';
       const urlHost = c.family === 4 ? host : `[${host}]`;
       // Short intervals so that clients re-announce (and learn of each other) quickly.
+      // Verbose: every request logged, for the message of a transfer that fails.
+      const logs = new LogCapture();
       const tracker = await startTracker(
-        { host, httpPort: 0, udpPort: 0, webHttpPort: null, interval: 10, minInterval: 2 },
-        { logger: pino({ level: 'silent' }) },
+        { host, httpPort: 0, udpPort: 0, webHttpPort: null, interval: 10, minInterval: 2, verbose: true },
+        { logger: pino({ level: 'debug' }, logs) },
       );
       try {
         const url = `${c.transport}://${urlHost}:${tracker.port(c.transport, c.family)}/announce`;
-        await transfer(c, { seederUrl: url, leecherUrl: url, scrapePort: tracker.port('http', c.family) });
+        await transfer(c, { seederUrl: url, leecherUrl: url, scrapePort: tracker.port('http', c.family), traffic: (since) => describeTraffic([['tracker', logs.lines]], since) });
       } finally {
         await tracker.close();
       }

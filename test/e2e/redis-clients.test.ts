@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { startInstance, type Instance } from '../daemon-process.js';
 import { redisSkip, startRedis, type TestRedis } from '../redis-server.js';
 import { aria2, transmission } from './real-clients.js';
+import { describeTraffic } from './tracker-traffic.js';
 import { clientsSkip, transfer, TRANSFER_TIMEOUT_MS, type TransferCase } from './transfer.js';
 
 interface Case extends TransferCase {
@@ -26,8 +27,9 @@ describe('real clients across two trackers on one Redis', { skip: redisSkip || c
   let b: Instance;
   before(async () => {
     redis = await startRedis();
-    // Short intervals so that clients re-announce (and learn of each other) quickly.
-    const quick = ['--interval', '10', '--min-interval', '2'];
+    // Short intervals so that clients re-announce (and learn of each other) quickly;
+    // --verbose logs every request, for the message of a transfer that fails.
+    const quick = ['--interval', '10', '--min-interval', '2', '--verbose'];
     [a, b] = await Promise.all([startInstance(redis.url, quick), startInstance(redis.url, quick)]);
   });
   after(async () => {
@@ -41,6 +43,7 @@ describe('real clients across two trackers on one Redis', { skip: redisSkip || c
         seederUrl: `${c.seederTransport}://127.0.0.1:${a.port}/announce`,
         leecherUrl: `${c.leecherTransport}://127.0.0.1:${b.port}/announce`,
         scrapePort: b.port,
+        traffic: (since) => describeTraffic([['A', a.daemon.lines()], ['B', b.daemon.lines()]], since),
       });
     });
   }

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decode } from '../../src/protocol/bencode.js';
 import { percentEncode } from '../../src/protocol/http.js';
-import { asDict, hasCommand, laneSkip, randomPort, trackerGet } from '../helpers.js';
+import { asDict, freePort, hasCommand, laneSkip, trackerGet } from '../helpers.js';
 import type { ClientOptions, ClientRun } from './real-clients.js';
 
 const inCi = process.env['CI'] !== undefined;
@@ -22,7 +22,13 @@ const needed = ['mktorrent', 'aria2c', 'transmission-cli', 'qbittorrent-nox'];
 const missing = needed.filter((c) => !hasCommand(c));
 /** In CI the clients must be there (.ci/run installs them); elsewhere their absence skips. */
 export const clientsSkip = laneSkip || (missing.length > 0 && !inCi ? `not installed: ${missing.join(', ')}` : false);
-const TRANSFER_WAIT_MS = 90_000;
+/**
+ * Usually 15–25 s. Transmission sends each UDP tracker request once and
+ * gives up on it after 60 s, then tries again 20 s later: a datagram lost on
+ * a busy machine costs 80 s before the swarm can meet, and the wait covers
+ * that one retry (and aria2's 10-s unchoke round after it).
+ */
+const TRANSFER_WAIT_MS = 120_000;
 export const TRANSFER_TIMEOUT_MS = TRANSFER_WAIT_MS + 60_000;
 const FILE_SIZE = 3 * 1024 * 1024;
 
@@ -49,6 +55,36 @@ export interface TransferTrackers {
   leecherUrl: string;
   /** An HTTP tracker port (on the case's loopback address) to scrape the swarm at. */
   scrapePort: number;
+  /** What the trackers (run verbose) were asked and answered since `since` (ms): for a failure's message. */
+  traffic(since: number): string[];
+}
+
+/** The kernel's UDP counters: a datagram dropped on a full socket buffer shows in RcvbufErrors. */
+function udpCounters(): string {
+  const rows = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp: '));
+  const names = rows[0]?.split(/\s+/).slice(1) ?? [];
+  const values = rows[1]?.split(/\s+/).slice(1) ?? [];
+  return names.map((n, i) => `${n}=${values[i]}`).filter((p) => /^(InErrors|RcvbufErrors|NoPorts)=/.test(p)).join(' ');
+}
+
+/** A client's output with runs of one repeated line (Transmission's status every 200 ms) written once, with a count. */
+function squeeze(output: string): string {
+  const out: string[] = [];
+  let last = '';
+  let repeats = 0;
+  for (const line of output.split(/[\r\n]+/).map((l) => l.trimEnd())) {
+    if (line === '') continue;
+    if (line === last) {
+      repeats++;
+      continue;
+    }
+    if (repeats > 0) out.push(`  (the line above ${repeats} more times)`);
+    out.push(line);
+    last = line;
+    repeats = 0;
+  }
+  if (repeats > 0) out.push(`  (the line above ${repeats} more times)`);
+  return out.join('\n');
 }
 
 export async function transfer(c: TransferCase, t: TransferTrackers): Promise<void> {
@@ -72,19 +108,22 @@ export async function transfer(c: TransferCase, t: TransferTrackers): Promise<vo
     const hash = infoHash(readFileSync(seedTorrent));
     assert.equal(infoHash(readFileSync(leechTorrent)), hash, 'both .torrent files name one swarm');
 
-    const options = (seeding: boolean, name: string): ClientOptions => ({
+    const taken = new Set<number>();
+    const options = async (seeding: boolean, name: string): Promise<ClientOptions> => ({
       torrent: seeding ? seedTorrent : leechTorrent,
       dir: seeding ? seedDir : leechDir,
       home: join(dir, `home-${name}`),
-      listenPort: randomPort(),
-      extraPort: randomPort(),
+      listenPort: await freePort(host, taken),
+      extraPort: await freePort(host, taken),
       seeding,
       family: c.family,
     });
-    clients.push(c.seeder(options(true, 'seeder')));
+    const started = Date.now();
+    const udpBefore = udpCounters();
+    clients.push(c.seeder(await options(true, 'seeder')));
     // The seeder announces first (Transmission must be known before the other connects in).
     await new Promise((r) => setTimeout(r, 3000));
-    clients.push(c.leecher(options(false, 'leecher')));
+    clients.push(c.leecher(await options(false, 'leecher')));
 
     const target = join(leechDir, 'payload.bin');
     const deadline = Date.now() + TRANSFER_WAIT_MS;
@@ -94,7 +133,20 @@ export async function transfer(c: TransferCase, t: TransferTrackers): Promise<vo
       done = existsSync(target) && statSync(target).size === FILE_SIZE && readFileSync(target).equals(data);
       for (const cl of clients) assert.equal(cl.child.exitCode ?? cl.child.signalCode, null, `${cl.name} exited early:\n${cl.output()}`);
     }
-    assert.ok(done, `no complete download within ${TRANSFER_WAIT_MS / 1000} s.\nseeder:\n${clients[0]!.output().slice(-3000)}\nleecher:\n${clients[1]!.output().slice(-3000)}`);
+    if (!done) {
+      // Most telling first: the message may be cut short where it is shown.
+      assert.fail(
+        [
+          `no complete download within ${TRANSFER_WAIT_MS / 1000} s. What the trackers were asked (s after the seeder started):`,
+          ...t.traffic(started).slice(-40),
+          `kernel UDP counters before: ${udpBefore}; now: ${udpCounters()}`,
+          `leecher (${clients[1]!.name}):`,
+          squeeze(clients[1]!.output()).slice(-2500),
+          `seeder (${clients[0]!.name}):`,
+          squeeze(clients[0]!.output()).slice(-2500),
+        ].join('\n'),
+      );
+    }
 
     // Both now seed; the leecher has announced `completed`.
     let files = new Map<string, unknown>();
