@@ -5,7 +5,8 @@
  * the totals (stats page, metrics) include them.
  */
 import type { ScrapeFile } from '../protocol/types.js';
-import type { AnnounceOutcome, MaybePromise, StoreAnnounce, StoreTotals, SwarmStore, SwarmSummary, SweepResult } from '../store/store.js';
+import type { Clock } from '../runtime/clock.js';
+import { TOP_SWARMS, type AnnounceOutcome, type MaybePromise, type StoreAnnounce, type StoreTotals, type SwarmStore, type SwarmSummary, type SweepResult } from '../store/store.js';
 import { whenReady } from './service.js';
 import type { WsCounts, WsSwarms } from './ws-swarms.js';
 
@@ -16,10 +17,12 @@ function plus<T extends WsCounts>(f: T, ws: WsCounts): T {
 export class StoreWithWsPeers implements SwarmStore {
   readonly inner: SwarmStore;
   private readonly ws: WsSwarms;
+  private readonly clock: Clock;
 
-  constructor(inner: SwarmStore, ws: WsSwarms) {
+  constructor(inner: SwarmStore, ws: WsSwarms, clock: Clock) {
     this.inner = inner;
     this.ws = ws;
+    this.clock = clock;
   }
 
   // On the HTTP/UDP path: the store's outcome as it is unless browser peers share the swarm.
@@ -62,13 +65,29 @@ export class StoreWithWsPeers implements SwarmStore {
     return { torrents: t.torrents + onlyWs, peers: t.peers + ws.peers, seeders: t.seeders + ws.seeders, leechers: t.leechers + ws.peers - ws.seeders };
   }
 
+  /**
+   * The store's largest swarms and the largest browser swarms, each with both
+   * sides counted, largest first: a swarm of browsers only, or one whose
+   * browsers lift it above the store's tenth, is listed too.
+   */
   topSwarms(): MaybePromise<readonly SwarmSummary[]> {
-    return whenReady(this.inner.topSwarms(), (top) =>
-      top.map((s) => {
-        const ws = this.ws.counts(s.infoHash);
-        return { ...plus(s, ws), peers: s.peers + ws.complete + ws.incomplete };
-      }),
-    );
+    if (this.ws.empty) return this.inner.topSwarms();
+    const top = this.inner.topSwarms();
+    return top instanceof Promise ? top.then((t) => this.withBrowsers(t)) : this.withBrowsers(top);
+  }
+
+  private withBrowsers(top: readonly SwarmSummary[]): MaybePromise<readonly SwarmSummary[]> {
+    const listed = new Set(top.map((s) => s.infoHash));
+    const more = this.ws.largest(TOP_SWARMS).filter((h) => !listed.has(h));
+    const merge = (files: readonly ScrapeFile[]): SwarmSummary[] =>
+      [...top, ...files.map((f) => ({ ...f, peers: f.complete + f.incomplete }))]
+        .map((s) => {
+          const ws = this.ws.counts(s.infoHash);
+          return { ...plus(s, ws), peers: s.peers + ws.complete + ws.incomplete };
+        })
+        .sort((a, b) => b.peers - a.peers)
+        .slice(0, TOP_SWARMS);
+    return more.length === 0 ? merge([]) : whenReady(this.inner.scrape(more, this.clock.now()), merge);
   }
 
   dropTorrents(refuse: (infoHash: string) => boolean, now: number): MaybePromise<number> {

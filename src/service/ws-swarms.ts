@@ -230,6 +230,20 @@ export class WsSwarms {
     return this.swarms.keys();
   }
 
+  /** The `n` swarms with the most browser peers, most first. */
+  largest(n: number): string[] {
+    const top: { infoHash: string; size: number }[] = [];
+    for (const [infoHash, s] of this.swarms) {
+      const size = s.members.size;
+      if (top.length === n && top[n - 1]!.size >= size) continue;
+      let i = top.length;
+      while (i > 0 && top[i - 1]!.size < size) i--;
+      top.splice(i, 0, { infoHash, size });
+      if (top.length > n) top.pop();
+    }
+    return top.map((t) => t.infoHash);
+  }
+
   get totals(): { torrents: number; peers: number; seeders: number } {
     return { torrents: this.swarms.size, peers: this.peers, seeders: this.seeders };
   }

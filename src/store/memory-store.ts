@@ -13,7 +13,7 @@
 import type { PeerSet } from '../protocol/peers.js';
 import type { ScrapeFile } from '../protocol/types.js';
 import { LiveCounter } from './live-counter.js';
-import type { AnnounceOutcome, ExportedTorrent, SavedTorrent, Snapshottable, StoreAnnounce, StoreTotals, SwarmStore, SwarmSummary, SweepResult } from './store.js';
+import { TOP_SWARMS, type AnnounceOutcome, type ExportedTorrent, type SavedTorrent, type Snapshottable, type StoreAnnounce, type StoreTotals, type SwarmStore, type SwarmSummary, type SweepResult } from './store.js';
 import { familyArena, NEVER, PeerTable, V4_RECORD, V6_RECORD } from './swarm.js';
 import { TableView, type TorrentExtras } from './table-view.js';
 import { FIELDS, TorrentTable } from './torrent-table.js';
@@ -21,7 +21,6 @@ import { FIELDS, TorrentTable } from './torrent-table.js';
 const F_DOWNLOADED = FIELDS.indexOf('downloaded');
 import { PeerPicker } from './peer-picker.js';
 
-const TOP_SWARMS = 10;
 const NO_PEERS: PeerSet = { count: 0, entrySize: 6, addrs: new Uint8Array(0), ids: new Uint8Array(0) };
 
 export interface MemoryStoreOptions {

@@ -20,7 +20,7 @@ import { AnnounceBatcher } from './redis-announce.js';
 import { RedisLink, Script } from './redis-connection.js';
 import { LEECHER, PendingTotals, SEEDER } from './redis-pending.js';
 import { ADMIT_LUA, ANNOUNCE_BATCH_LUA, DROP_DEAD_LUA, DROP_SWARM_LUA, FLUSH_LUA, PRUNE_LIVE_LUA, SCRAPE_LUA, TOTALS_LUA } from './redis-scripts.js';
-import type { AnnounceOutcome, StoreAnnounce, StoreTotals, SwarmStore, SwarmSummary, SweepResult } from './store.js';
+import { TOP_SWARMS, type AnnounceOutcome, type StoreAnnounce, type StoreTotals, type SwarmStore, type SwarmSummary, type SweepResult } from './store.js';
 
 const ANNOUNCE_BATCH = new Script('wkAnnounceBatch', 0, ANNOUNCE_BATCH_LUA);
 const SCRAPE = new Script('wkScrape', 9, SCRAPE_LUA);
@@ -37,7 +37,6 @@ export const FLUSH_MS = 100;
 const KEY_TTL_SLACK_S = 300;
 /** Swarms looked at, by last known size, to find the ten largest. */
 const TOP_CANDIDATES = 50;
-const TOP = 10;
 /** Hashes per pipelined batch of a full scrape. */
 const SCRAPE_BATCH = 1000;
 const KEY_CACHE_SIZE = 50_000;
@@ -224,7 +223,7 @@ export class RedisStore implements SwarmStore {
       }
     }
     live.sort((a, b) => b.peers - a.peers || (a.infoHash < b.infoHash ? -1 : 1));
-    this.top = live.slice(0, TOP);
+    this.top = live.slice(0, TOP_SWARMS);
   }
 
   topSwarms(): readonly SwarmSummary[] {

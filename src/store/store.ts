@@ -43,6 +43,9 @@
 import type { PeerSet } from '../protocol/peers.js';
 import type { AnnounceEvent, ScrapeFile, SwarmCounts } from '../protocol/types.js';
 
+/** How many swarms topSwarms lists (rule 11). */
+export const TOP_SWARMS = 10;
+
 export type MaybePromise<T> = T | Promise<T>;
 
 export interface StoreAnnounce {

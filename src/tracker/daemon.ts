@@ -133,7 +133,7 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
   const websocket = servesBrowserPeers(options) && role === 'all';
   const wsSwarms = websocket ? new WsSwarms({ maxSwarmsPerConn: deps.wsLimits?.maxSwarms ?? WS_LIMITS.maxSwarms, peerTtl: options.peerTtl }) : null;
   const baseStore = opened.store;
-  const store: SwarmStore = wsSwarms === null ? baseStore : new StoreWithWsPeers(baseStore, wsSwarms);
+  const store: SwarmStore = wsSwarms === null ? baseStore : new StoreWithWsPeers(baseStore, wsSwarms, clock);
   const limits: HttpLimits = { ...HTTP_LIMITS, ...deps.http };
   // Filled in once the metrics exist (the state file is loaded before anything else starts).
   let onSaved: ((seconds: number) => void) | undefined;

@@ -158,7 +158,7 @@ describe('WebSocket tracker', () => {
 });
 
 describe('WebSocket peers in the figures', () => {
-  test('/stats.json and /metrics count browser peers: live peers and torrents, ws announces and scrapes', async () => {
+  test('/stats.json and /metrics count browser peers: live peers and torrents, ws announces and scrapes, the largest swarms', async () => {
     const t = await startTestTracker({ webHttpPort: 0 });
     const a = await WsClient.open(`ws://127.0.0.1:${t.httpPort}/announce`);
     const b = await WsClient.open(`ws://127.0.0.1:${t.httpPort}/announce`);
@@ -175,8 +175,14 @@ describe('WebSocket peers in the figures', () => {
       const stats = JSON.parse((await httpGet(web, '/stats.json')).body.toString()) as {
         live: { peers: number; seeders: number; leechers: number; torrents: number };
         periods: { today: { protocols: { ws: { announces: number; scrapes: number } } } };
+        top_swarms: { info_hash: string; peers: number; seeders: number; leechers: number }[];
       };
       assert.deepEqual([stats.live.peers, stats.live.seeders, stats.live.leechers, stats.live.torrents], [2, 1, 1, 1]);
+      // A swarm of browsers only is among the largest swarms on the page.
+      assert.deepEqual(
+        stats.top_swarms.map((s) => [s.info_hash, s.peers, s.seeders, s.leechers]),
+        [[Buffer.from(hash, 'latin1').toString('hex'), 2, 1, 1]],
+      );
       assert.deepEqual(stats.periods.today.protocols.ws, { announces: 2, scrapes: 1 });
       const metrics = (await httpGet(web, '/metrics')).body.toString();
       for (const line of [
