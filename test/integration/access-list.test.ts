@@ -2,7 +2,8 @@
  * --allow-list and --deny-list on the real tracker: refused announces over
  * HTTP and UDP (IPv4 and IPv6), scrapes without the refused hashes, counts
  * in /stats.json, reloads on SIGHUP and on a changed file (swarms the new
- * list refuses are dropped), and a reload that cannot read the file.
+ * list refuses are dropped), the same for browser peers over WebSocket, and
+ * a reload that cannot read the file.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync, renameSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { decodeResponse, encodeAnnounceRequest, encodeConnectRequest } from '../
 import { ConfigError } from '../../src/runtime/config.js';
 import { hasLoopback6, httpGet, id20, startTestTracker, UdpClient, waitFor, type TestTracker } from '../helpers.js';
 import { httpAnnounce, httpScrape, udpAnnounce, udpScrape } from '../tracker-client.js';
+import { WsClient, type Frame } from '../ws-client.js';
 
 const REFUSED = ERRORS.torrent_not_allowed.text;
 const hex = (h: string): string => Buffer.from(h, 'latin1').toString('hex');
@@ -116,6 +118,46 @@ describe('--deny-list', () => {
       udp.close();
     }
     assert.equal(t.tracker.stats.errorFigures().torrent_denied, 2);
+  });
+});
+
+describe('access lists over WebSocket (browser peers)', () => {
+  let dir: string;
+  let path: string;
+  let t: TestTracker;
+  let ws: WsClient;
+  const announce = (hash: string, peer: string): Frame => ({ action: 'announce', info_hash: hash, peer_id: peer, uploaded: 0, downloaded: 0, left: 100, event: 'started', offers: [] });
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'wildkat-acl-'));
+    path = join(dir, 'allow.txt');
+    writeFileSync(path, `${hex(LISTED)}\n`);
+    t = await startTestTracker({ allowList: path });
+    ws = await WsClient.open(`ws://127.0.0.1:${t.httpPort}/announce`);
+  });
+  after(async () => {
+    ws?.close();
+    await t?.tracker.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('listed: a browser joins; not listed: a failure naming the announce, and no swarm; scrape leaves the refused hash out', async () => {
+    ws.send(announce(LISTED, id20('w1')));
+    assert.deepEqual(await ws.next(), { action: 'announce', info_hash: LISTED, interval: 120, complete: 0, incomplete: 1 });
+    ws.send(announce(OTHER, id20('w1')));
+    assert.deepEqual(await ws.next(), { 'failure reason': REFUSED, action: 'announce', info_hash: OTHER });
+    assert.equal(t.tracker.stats.errorFigures().torrent_not_allowed, 1);
+    assert.deepEqual(await t.tracker.store.scrape([OTHER], t.clock.now()), [{ infoHash: OTHER, complete: 0, incomplete: 0, downloaded: 0 }], 'a refused announce creates nothing');
+    ws.send({ action: 'scrape', info_hash: [OTHER, LISTED] });
+    assert.deepEqual(await ws.next(), { action: 'scrape', files: { [LISTED]: { complete: 0, incomplete: 1, downloaded: 0 } } });
+  });
+
+  test('a reload that no longer lists the hash drops its browser peers', async () => {
+    writeFileSync(path, `${hex(LATER)}\n`);
+    t.tracker.reload();
+    assert.deepEqual(await t.tracker.store.scrape([LISTED], t.clock.now()), [{ infoHash: LISTED, complete: 0, incomplete: 0, downloaded: 0 }]);
+    assert.deepEqual(await t.tracker.store.totals(t.clock.now()), { torrents: 0, peers: 0, seeders: 0, leechers: 0 });
+    ws.send(announce(LISTED, id20('w1')));
+    assert.equal((await ws.next())['failure reason'], REFUSED);
   });
 });
 
