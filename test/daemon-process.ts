@@ -1,7 +1,7 @@
 /** bin/wildkat-tracker as a child process: its JSON log lines, bounded waits, stopped by PID. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { httpGet, randomPort } from './helpers.js';
+import { freePort, httpGet } from './helpers.js';
 
 export const BIN = join(import.meta.dirname, '..', 'bin', 'wildkat-tracker');
 
@@ -71,8 +71,9 @@ export interface Instance {
 
 /** A tracker process on `store` (a redis:// URL), HTTP and UDP on one port, its stats page on another. */
 export async function startInstance(store: string, extra: readonly string[] = [], ready = 'swarms kept in redis, shared with every tracker using it'): Promise<Instance> {
-  const port = randomPort();
-  const webPort = randomPort();
+  const taken = new Set<number>();
+  const port = await freePort('127.0.0.1', taken);
+  const webPort = await freePort('127.0.0.1', taken);
   const daemon = spawnTracker(['--host', '127.0.0.1', '--http-port', String(port), '--udp-port', String(port), '--web-http-port', String(webPort), '--store', store, ...extra]);
   await daemon.waitForLine(ready);
   return { daemon, port, webPort };

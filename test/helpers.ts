@@ -96,11 +96,12 @@ async function portIsFree(host: string, port: number): Promise<boolean> {
 
 /**
  * A randomPort() free for TCP and UDP on `host` right now, not in `taken`
- * (which it joins): for programs that do not say when their port is taken.
- * Transmission then silently has no UDP socket, and its udp:// announces
- * fail for good.
+ * (which it joins): a port another test's daemon or client holds is passed
+ * over, where a bare randomPort() fails a test now and then (the suite runs
+ * two files at once). Transmission, given a taken port, says nothing and
+ * has no UDP socket: its udp:// announces fail for good.
  */
-export async function freePort(host: string, taken: Set<number>): Promise<number> {
+export async function freePort(host: string, taken: Set<number> = new Set()): Promise<number> {
   for (let attempt = 0; attempt < 100; attempt++) {
     const port = randomPort();
     if (taken.has(port) || !(await portIsFree(host, port))) continue;

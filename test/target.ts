@@ -12,7 +12,7 @@ import type { TrackerOptions } from '../src/runtime/config.js';
 import { flagOf } from '../src/runtime/config.js';
 import type { ManualClock } from '../src/runtime/clock.js';
 import { spawnTracker } from './daemon-process.js';
-import { randomPort, startTestTracker } from './helpers.js';
+import { freePort, startTestTracker } from './helpers.js';
 import { redisSkip, startRedis } from './redis-server.js';
 
 export const WORKERS_TARGET = process.env['WILDKAT_TARGET'] === 'workers';
@@ -51,7 +51,7 @@ export async function startTarget(options: Partial<TrackerOptions> = {}): Promis
     };
   }
   const redis = await startRedis();
-  const port = randomPort();
+  const port = await freePort('127.0.0.1');
   const args = ['--http-port', String(port), '--udp-port', String(port), '--web-http-port', '0', '--store', redis.url, '--workers', String(WORKERS)];
   if (!('host' in options)) args.push('--host', '127.0.0.1');
   for (const [key, value] of Object.entries(options) as [keyof TrackerOptions, unknown][]) {

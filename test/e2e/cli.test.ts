@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { percentEncode } from '../../src/protocol/http.js';
 import { ListenError } from '../../src/frontend/listen.js';
 import { spawnTracker } from '../daemon-process.js';
-import { asBytes, asDict, httpGet, httpsGet, id20, makeCert, servedFingerprint, waitFor, WAIT_MS, randomPort, hasCommand } from '../helpers.js';
+import { asBytes, asDict, httpGet, httpsGet, id20, makeCert, servedFingerprint, waitFor, WAIT_MS, freePort, hasCommand } from '../helpers.js';
 
 const BIN = fileURLToPath(new URL('../../bin/wildkat-tracker', import.meta.url));
 
@@ -42,7 +42,7 @@ test('invalid values: one line naming the flag, exit 2', () => {
 });
 
 test('--cert and --key without an HTTPS port: a warning that they are not used', async () => {
-  const port = randomPort();
+  const port = await freePort('127.0.0.1');
   const dir = mkdtempSync(join(tmpdir(), 'wk-certonly-'));
   const cert = makeCert(dir, 'only');
   const daemon = spawnTracker(['--host', '127.0.0.1', '--http-port', String(port), '--udp-port', String(port), '--web-http-port', '0', '--cert', cert.certPath, '--key', cert.keyPath]);
@@ -72,8 +72,8 @@ const asRoot = process.getuid?.() === 0;
 test(
   'a first bare run as a normal user: refused on port 80 with the flag to use, exit 1',
   { skip: !lowPortsClosed ? 'this host lets anyone bind port 80' : asRoot && !hasCommand('setpriv') ? 'setpriv (util-linux) is not installed' : false },
-  () => {
-    const port = randomPort();
+  async () => {
+    const port = await freePort('127.0.0.1');
     const args = [BIN, '--host', '127.0.0.1', '--http-port', String(port), '--udp-port', String(port)];
     const r = asRoot
       ? spawnSync('setpriv', ['--bounding-set=-net_bind_service', '--inh-caps=-net_bind_service', process.execPath, ...args], { encoding: 'utf8', timeout: 10_000 })
@@ -109,7 +109,7 @@ test('a port in use: one line naming the flag, the address and the fix; exit 1',
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   test(`logs each listener, serves, and exits 0 within a second of ${signal}`, async () => {
-    const port = randomPort();
+    const port = await freePort('127.0.0.1');
     const child = spawn(process.execPath, [BIN, '--host', '127.0.0.1', '--http-port', String(port), '--udp-port', String(port), '--web-http-port', '0'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -162,7 +162,8 @@ test('the seed\'s "HTTPS + UDP + IPv6" command line (test certificate, high port
   const key = join(dir, 'tracker.key');
   copyFileSync(a.certPath, cert);
   copyFileSync(a.keyPath, key);
-  const [httpPort, httpsPort, udpPort, webHttpsPort, webHttpPort] = [randomPort(), randomPort(), randomPort(), randomPort(), randomPort()];
+  const taken = new Set<number>();
+  const [httpPort, httpsPort, udpPort, webHttpsPort, webHttpPort] = [await freePort('127.0.0.1', taken), await freePort('127.0.0.1', taken), await freePort('127.0.0.1', taken), await freePort('127.0.0.1', taken), await freePort('127.0.0.1', taken)];
   const { child, logs } = await startCli(
     [
       '--http-port', String(httpPort),

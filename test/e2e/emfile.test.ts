@@ -4,12 +4,12 @@ import { spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { httpGet, randomPort, waitFor } from '../helpers.js';
+import { httpGet, freePort, waitFor } from '../helpers.js';
 
 const BIN = fileURLToPath(new URL('../../bin/wildkat-tracker', import.meta.url));
 
 test('EMFILE on accept is logged and counted, and service resumes', async () => {
-  const port = randomPort();
+  const port = await freePort('127.0.0.1');
   const web = port + 1;
   // 64 descriptors: Node and the listeners take about 25 of them.
   const child = spawn('sh', ['-c', `ulimit -n 64 && exec "${process.execPath}" "${BIN}" --host 127.0.0.1 --http-port ${port} --udp-port 0 --web-http-port ${web}`], {

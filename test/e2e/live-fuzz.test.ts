@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import { decode } from '../../src/protocol/bencode.js';
 import { percentEncode } from '../../src/protocol/http.js';
 import { encodeAnnounceRequest, encodeConnectRequest, encodeScrapeRequest } from '../../src/protocol/udp.js';
-import { httpGet, id20, randomPort, waitFor, prng } from '../helpers.js';
+import { httpGet, id20, freePort, waitFor, prng } from '../helpers.js';
 
 const FULL = process.env['FUZZ_FULL'] === '1';
 
@@ -30,7 +30,7 @@ const HTTP_REQUESTS = FULL ? 10_000 : 2_000;
 const RSS_BOUND_KB = 64 * 1024;
 
 test(`live fuzz: ${DATAGRAMS} UDP datagrams and ${HTTP_REQUESTS} malformed HTTP requests; the daemon survives`, { timeout: 300_000 }, async () => {
-  const port = randomPort();
+  const port = await freePort('127.0.0.1');
   const child = spawn(process.execPath, [BIN, '--host', '127.0.0.1', '--http-port', String(port), '--udp-port', String(port), '--web-http-port', '0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });

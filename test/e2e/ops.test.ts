@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
-import { httpGet, randomPort, waitFor } from '../helpers.js';
+import { httpGet, freePort, waitFor } from '../helpers.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const UNIT = join(ROOT, 'systemd/wildkat-tracker.service');
@@ -184,7 +184,7 @@ test('npm start builds only when a source changed since the last build, and says
 });
 
 test('npm start: SIGTERM to npm stops the tracker (the script execs it, so the signal reaches it)', { timeout: 60_000 }, async () => {
-  const port = randomPort();
+  const port = await freePort('127.0.0.1');
   // The tracker's own log goes to a pipe (JSON); npm's to the same pipes.
   const child = spawn('npm', ['start', '--', '--host', '127.0.0.1', '--http-port', String(port), '--udp-port', String(port), '--web-http-port', '0'], {
     cwd: ROOT,
@@ -263,7 +263,7 @@ describe('npm package', () => {
       const ran = JSON.parse(execFileSync(process.execPath, ['main.mjs'], { cwd: project, encoding: 'utf8', timeout: 30_000 }).trim().split('\n').filter((l) => l.startsWith('{"http"')).pop()!) as { http: number; udp: number };
       assert.ok(ran.http > 0 && ran.udp > 0, 'started and stopped through the package entry');
       // A short start and stop.
-      const port = randomPort();
+      const port = await freePort('127.0.0.1');
       const child = spawn(tracker, ['--host', '127.0.0.1', '--http-port', String(port), '--udp-port', '0', '--web-http-port', '0'], { stdio: 'ignore' });
       try {
         await waitFor(async () => (await httpGet(port, '/scrape').catch(() => null)) !== null, 10_000, 'the installed tracker');

@@ -5,12 +5,12 @@ import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { percentEncode } from '../../src/protocol/http.js';
-import { httpGet, id20, randomPort, waitFor } from '../helpers.js';
+import { httpGet, id20, freePort, waitFor } from '../helpers.js';
 
 const BIN = fileURLToPath(new URL('../../bin/wildkat-tracker', import.meta.url));
 
 test('SIGTERM during load answers in-flight HTTP requests and exits 0 within 5 s', async () => {
-  const port = randomPort();
+  const port = await freePort('127.0.0.1');
   const child = spawn(process.execPath, [BIN, '--host', '127.0.0.1', '--http-port', String(port), '--udp-port', '0', '--web-http-port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let log = '';
   child.stdout!.on('data', (c: Buffer) => (log += c.toString()));

@@ -10,7 +10,7 @@ import { percentEncode } from '../../src/protocol/http.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { filled, NOW } from '../state-fixtures.js';
 import { loadState, saveState } from '../../src/store/state-file.js';
-import { asDict, httpGet, id20, randomPort, trackerGet, waitFor } from '../helpers.js';
+import { asDict, httpGet, freePort, id20, trackerGet, waitFor } from '../helpers.js';
 
 const BIN = fileURLToPath(new URL('../../bin/wildkat-tracker', import.meta.url));
 describe('a state file over 512 MiB', () => {
@@ -56,15 +56,12 @@ function exited(child: ChildProcess): Promise<number | null> {
   return child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((resolve) => child.on('exit', (code) => resolve(code)));
 }
 
-function port(): number {
-  return randomPort();
-}
 
 describe('state across restarts of the daemon', () => {
   test('1,000 peers across 100 torrents: SIGTERM, restart, identical scrape counts', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wildkat-restart-'));
     const state = join(dir, 'state.jsonl');
-    const p = port();
+    const p = await freePort('127.0.0.1');
     const args = ['--http-port', String(p), '--udp-port', '0', '--state-file', state, '--max-scrape-hashes', '100'];
     const hashes = Array.from({ length: 100 }, (_, t) => id20(`torrent${t}`));
     const scrapeAll = async (): Promise<string> => {
@@ -105,7 +102,7 @@ describe('state across restarts of the daemon', () => {
       // A large state makes every save take a while: 4,000 torrents × 50 peers.
       await saveState(state, filled(4000, 50, Math.floor(Date.now() / 1000)), Math.floor(Date.now() / 1000));
       for (let round = 0; round < 4; round++) {
-        const run = startDaemon(['--http-port', '0', '--udp-port', String(port()), '--state-file', state, '--state-interval', '1']);
+        const run = startDaemon(['--http-port', '0', '--udp-port', String(await freePort('127.0.0.1')), '--state-file', state, '--state-interval', '1']);
         await waitFor(() => /"msg":"listening"/.test(run.output()), 20_000, 'the daemon');
         // Kill it while the temporary file of a save (one a second, ~200 ms each) is being written.
         const tmp = `${state}.tmp-${run.child.pid}`;

@@ -7,13 +7,14 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { BIN, spawnTracker } from '../daemon-process.js';
-import { hasCommand, randomPort, waitFor } from '../helpers.js';
+import { hasCommand, freePort, waitFor } from '../helpers.js';
 
 const scriptSkip = !hasCommand('script') && process.env['CI'] === undefined ? 'util-linux script not installed' : false;
 
 test('on a terminal: the start summary with announce URLs and the stats page, then readable log lines', { skip: scriptSkip, timeout: 30_000 }, async () => {
-  const port = randomPort();
-  const web = randomPort();
+  const taken = new Set<number>();
+  const port = await freePort('127.0.0.1', taken);
+  const web = await freePort('127.0.0.1', taken);
   const command = [process.execPath, BIN, '--host', '127.0.0.1', '--http-port', String(port), '--udp-port', String(port), '--web-http-port', String(web)].join(' ');
   // `script -q -e -c CMD /dev/null`: CMD runs on a new pseudo-terminal; what it prints comes to our stdout.
   const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -46,7 +47,7 @@ test('on a terminal: the start summary with announce URLs and the stats page, th
 });
 
 test('--log-level warn: JSON lines (not a terminal), and none of the info lines', { timeout: 30_000 }, async () => {
-  const port = randomPort();
+  const port = await freePort('127.0.0.1');
   const daemon = spawnTracker(['--host', '127.0.0.1', '--http-port', String(port), '--udp-port', String(port), '--web-http-port', '0', '--log-level', 'warn']);
   try {
     // Nothing at info: wait until it answers, then look at what it logged.
