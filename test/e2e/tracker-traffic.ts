@@ -48,9 +48,13 @@ function httpReply(response: unknown): string {
   return `reply: ${r['complete']} seeders, ${r['incomplete']} leechers, ${compactCount(r['peers'], 6) + compactCount(r['peers6'], 18)} peers handed`;
 }
 
-/** The traffic in the logs of named trackers, in time order, in seconds after `since` (ms). */
+/**
+ * The traffic in the logs of named trackers, in seconds after `since` (ms):
+ * each distinct line once, at its first time, with how many times and until
+ * when it came again (a client re-announcing every 3 s says the same thing).
+ */
 export function describeTraffic(trackers: ReadonlyArray<readonly [name: string, lines: readonly LogLine[]]>, since: number): string[] {
-  const out: { time: number; text: string }[] = [];
+  const seen = new Map<string, { first: number; last: number; count: number }>();
   for (const [name, lines] of trackers) {
     for (const l of lines) {
       const time = typeof l['time'] === 'number' ? l['time'] : since;
@@ -60,8 +64,18 @@ export function describeTraffic(trackers: ReadonlyArray<readonly [name: string, 
       else if (l['msg'] === 'udp reply') what = `udp ${from} ← ${udpReply(String(l['response']))}`;
       else if (l['msg'] === 'http request') what = `http ${from} → ${httpRequest(String(l['url']))}`;
       else if (l['msg'] === 'http reply') what = `http ${from} ← ${httpReply(l['response'])}`;
-      if (what !== null && time >= since) out.push({ time, text: `${((time - since) / 1000).toFixed(1)}s ${name} ${what}` });
+      if (what === null || time < since) continue;
+      const key = `${name} ${what}`;
+      const e = seen.get(key);
+      if (e === undefined) seen.set(key, { first: time, last: time, count: 1 });
+      else {
+        e.last = time;
+        e.count++;
+      }
     }
   }
-  return out.sort((x, y) => x.time - y.time).map((e) => e.text);
+  const s = (ms: number): string => `${((ms - since) / 1000).toFixed(1)}s`;
+  return [...seen]
+    .sort(([, x], [, y]) => x.first - y.first)
+    .map(([text, e]) => `${s(e.first)} ${text}${e.count > 1 ? ` (${e.count} times, the last at ${s(e.last)})` : ''}`);
 }

@@ -131,14 +131,14 @@ export async function transfer(c: TransferCase, t: TransferTrackers): Promise<vo
     while (!done && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 500));
       done = existsSync(target) && statSync(target).size === FILE_SIZE && readFileSync(target).equals(data);
-      for (const cl of clients) assert.equal(cl.child.exitCode ?? cl.child.signalCode, null, `${cl.name} exited early:\n${cl.output()}`);
+      for (const cl of clients) assert.equal(cl.child.exitCode ?? cl.child.signalCode, null, `${cl.name} exited early:\n${squeeze(cl.output()).slice(-4000)}`);
     }
     if (!done) {
       // Most telling first: the message may be cut short where it is shown.
       assert.fail(
         [
           `no complete download within ${TRANSFER_WAIT_MS / 1000} s. What the trackers were asked (s after the seeder started):`,
-          ...t.traffic(started).slice(-40),
+          ...t.traffic(started).slice(0, 60),
           `kernel UDP counters before: ${udpBefore}; now: ${udpCounters()}`,
           `leecher (${clients[1]!.name}):`,
           squeeze(clients[1]!.output()).slice(-2500),
