@@ -62,12 +62,15 @@ export class WsSwarms {
   /** `<info_hash><offer_id><from peer id>` → who may answer it (the connection and the peer id it went to), until when. Insertion order is time order. */
   private readonly offers = new Map<string, PendingOffer>();
   private readonly maxSwarmsPerConn: number;
+  private readonly maxSwarms: number;
   private readonly peerTtl: number;
   private peers = 0;
   private seeders = 0;
 
-  constructor(options: { maxSwarmsPerConn: number; peerTtl: number }) {
+  /** `maxSwarms`: --max-torrents, for the swarms of browser peers as the store keeps it for the others (memory). */
+  constructor(options: { maxSwarmsPerConn: number; peerTtl: number; maxSwarms?: number }) {
     this.maxSwarmsPerConn = options.maxSwarmsPerConn;
+    this.maxSwarms = options.maxSwarms ?? Infinity;
     this.peerTtl = options.peerTtl;
   }
 
@@ -94,6 +97,7 @@ export class WsSwarms {
       swarm = this.swarms.get(req.infoHash);
     }
     if (swarm === undefined) {
+      if (this.swarms.size >= this.maxSwarms) throw new ProtocolError('torrent_limit');
       swarm = { members: new Map(), list: [], seeders: 0, downloaded: 0, cursor: 0 };
       this.swarms.set(req.infoHash, swarm);
     }

@@ -131,7 +131,7 @@ export async function startTracker(input: Partial<TrackerOptions> = {}, deps: Tr
   const opened: OpenedStore = deps.store !== undefined ? { store: deps.store, healthy: null, close: () => Promise.resolve() } : await createStore(options, logger);
   // Browser (WebSocket) peers live in this process: one tracker process on the memory store (README, "WebTorrent").
   const websocket = servesBrowserPeers(options) && role === 'all';
-  const wsSwarms = websocket ? new WsSwarms({ maxSwarmsPerConn: deps.wsLimits?.maxSwarms ?? WS_LIMITS.maxSwarms, peerTtl: options.peerTtl }) : null;
+  const wsSwarms = websocket ? new WsSwarms({ maxSwarmsPerConn: deps.wsLimits?.maxSwarms ?? WS_LIMITS.maxSwarms, peerTtl: options.peerTtl, maxSwarms: options.maxTorrents }) : null;
   const baseStore = opened.store;
   const store: SwarmStore = wsSwarms === null ? baseStore : new StoreWithWsPeers(baseStore, wsSwarms, clock);
   const limits: HttpLimits = { ...HTTP_LIMITS, ...deps.http };

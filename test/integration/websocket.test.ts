@@ -5,6 +5,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { ERRORS } from '../../src/protocol/errors.js';
 import { percentEncode } from '../../src/protocol/http.js';
 import { asDict, httpGet, id20, makeCert, prng, startTestTracker, trackerGet, waitFor, type TestTracker } from '../helpers.js';
 import { udpScrape } from '../tracker-client.js';
@@ -299,6 +300,36 @@ describe('WebSocket limits', () => {
     } finally {
       a.close();
       b.close();
+      await t.tracker.close();
+    }
+  });
+
+  test('--max-torrents holds for swarms of browser peers: a new one beyond it is refused, naming its announce; known ones keep working', async () => {
+    const t = await startTestTracker({ maxTorrents: 2, webHttpPort: 0 });
+    const ws = await WsClient.open(`ws://127.0.0.1:${t.httpPort}/announce`);
+    try {
+      const [h1, h2, h3] = [id20('cap-1'), id20('cap-2'), id20('cap-3')];
+      for (const h of [h1, h2]) {
+        ws.send(announce(h, id20('capper')));
+        assert.equal((await ws.next())['failure reason'], undefined);
+      }
+      ws.send(announce(h3, id20('capper')));
+      assert.deepEqual(await ws.next(), { 'failure reason': ERRORS.torrent_limit.text, action: 'announce', info_hash: h3 });
+      // A known swarm still takes a new peer, and the refused one made nothing.
+      const other = await WsClient.open(`ws://127.0.0.1:${t.httpPort}/announce`);
+      other.send(announce(h1, id20('second')));
+      assert.equal((await other.next())['incomplete'], 2);
+      other.close();
+      assert.deepEqual(await t.tracker.store.scrape([h3], t.clock.now()), [{ infoHash: h3, complete: 0, incomplete: 0, downloaded: 0 }]);
+      const stats = JSON.parse((await httpGet(t.tracker.port('web-http'), '/stats.json')).body.toString()) as { periods: { today: { refused_announces: number } } };
+      assert.equal(stats.periods.today.refused_announces, 1, 'counted as a refused announce');
+      // Once a swarm is left, a new one fits again.
+      ws.send({ ...announce(h2, id20('capper')), event: 'stopped' });
+      await ws.next();
+      ws.send(announce(h3, id20('capper')));
+      assert.equal((await ws.next())['failure reason'], undefined);
+    } finally {
+      ws.close();
       await t.tracker.close();
     }
   });
