@@ -67,7 +67,7 @@ export class WsSwarms {
   private peers = 0;
   private seeders = 0;
 
-  /** `maxSwarms`: --max-torrents, for the swarms of browser peers as the store keeps it for the others (memory). */
+  /** `maxSwarms`: --max-torrents, applied to the swarms of browser peers apart from the store's torrents. */
   constructor(options: { maxSwarmsPerConn: number; peerTtl: number; maxSwarms?: number }) {
     this.maxSwarmsPerConn = options.maxSwarmsPerConn;
     this.maxSwarms = options.maxSwarms ?? Infinity;
