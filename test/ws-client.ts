@@ -4,6 +4,11 @@ import { WAIT_MS } from './helpers.js';
 
 export type Frame = Record<string, unknown>;
 
+/** A browser peer's announce (a leecher that has just started), with `more` fields over it. */
+export function wsAnnounce(hash: string, peer: string, more: Frame = {}): Frame {
+  return { action: 'announce', info_hash: hash, peer_id: peer, uploaded: 0, downloaded: 0, left: 1000, event: 'started', numwant: 5, offers: [], ...more };
+}
+
 export class WsClient {
   readonly socket: WebSocket;
   private readonly frames: Frame[] = [];

@@ -11,6 +11,7 @@
  */
 import { ProtocolError } from '../protocol/errors.js';
 import { encodeAnswer, encodeOffer, type WsAnnounce, type WsAnswer } from '../protocol/websocket.js';
+import { fitsLargest, insertLargest } from '../store/largest.js';
 
 /** A browser's connection, as the registry sees it. */
 export interface WsConn {
@@ -236,14 +237,9 @@ export class WsSwarms {
 
   /** The `n` swarms with the most browser peers, most first. */
   largest(n: number): string[] {
-    const top: { infoHash: string; size: number }[] = [];
+    const top: { infoHash: string; peers: number }[] = [];
     for (const [infoHash, s] of this.swarms) {
-      const size = s.members.size;
-      if (top.length === n && top[n - 1]!.size >= size) continue;
-      let i = top.length;
-      while (i > 0 && top[i - 1]!.size < size) i--;
-      top.splice(i, 0, { infoHash, size });
-      if (top.length > n) top.pop();
+      if (fitsLargest(top, n, s.members.size)) insertLargest(top, n, { infoHash, peers: s.members.size });
     }
     return top.map((t) => t.infoHash);
   }

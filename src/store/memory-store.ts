@@ -12,6 +12,7 @@
  */
 import type { PeerSet } from '../protocol/peers.js';
 import type { ScrapeFile } from '../protocol/types.js';
+import { fitsLargest, insertLargest } from './largest.js';
 import { LiveCounter } from './live-counter.js';
 import { TOP_SWARMS, type AnnounceOutcome, type ExportedTorrent, type SavedTorrent, type Snapshottable, type StoreAnnounce, type StoreTotals, type SwarmStore, type SwarmSummary, type SweepResult } from './store.js';
 import { familyArena, NEVER, PeerTable, V4_RECORD, V6_RECORD } from './swarm.js';
@@ -303,13 +304,8 @@ export class MemoryStore implements SwarmStore, Snapshottable {
   /** Keeps the TOP_SWARMS largest swarms seen in this pass, largest first. */
   private considerTop(infoHash: string, swarm: TableView): void {
     const peers = swarm.size;
-    const top = this.topPending;
-    if (top.length === TOP_SWARMS && top[TOP_SWARMS - 1]!.peers >= peers) return;
-    const entry = { infoHash, peers, complete: swarm.seeders, incomplete: swarm.leechers, downloaded: swarm.downloaded };
-    let i = top.length;
-    while (i > 0 && top[i - 1]!.peers < peers) i--;
-    top.splice(i, 0, entry);
-    if (top.length > TOP_SWARMS) top.pop();
+    if (!fitsLargest(this.topPending, TOP_SWARMS, peers)) return;
+    insertLargest(this.topPending, TOP_SWARMS, { infoHash, peers, complete: swarm.seeders, incomplete: swarm.leechers, downloaded: swarm.downloaded });
   }
 
   /** Removes the swarm's peers not heard from within the TTL; returns how many. */

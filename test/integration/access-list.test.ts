@@ -16,7 +16,7 @@ import { decodeResponse, encodeAnnounceRequest, encodeConnectRequest } from '../
 import { ConfigError } from '../../src/runtime/config.js';
 import { hasLoopback6, httpGet, id20, startTestTracker, UdpClient, waitFor, type TestTracker } from '../helpers.js';
 import { httpAnnounce, httpScrape, udpAnnounce, udpScrape } from '../tracker-client.js';
-import { WsClient, type Frame } from '../ws-client.js';
+import { WsClient, wsAnnounce } from '../ws-client.js';
 
 const REFUSED = ERRORS.torrent_not_allowed.text;
 const hex = (h: string): string => Buffer.from(h, 'latin1').toString('hex');
@@ -126,7 +126,6 @@ describe('access lists over WebSocket (browser peers)', () => {
   let path: string;
   let t: TestTracker;
   let ws: WsClient;
-  const announce = (hash: string, peer: string): Frame => ({ action: 'announce', info_hash: hash, peer_id: peer, uploaded: 0, downloaded: 0, left: 100, event: 'started', offers: [] });
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'wildkat-acl-'));
     path = join(dir, 'allow.txt');
@@ -141,9 +140,9 @@ describe('access lists over WebSocket (browser peers)', () => {
   });
 
   test('listed: a browser joins; not listed: a failure naming the announce, and no swarm; scrape leaves the refused hash out', async () => {
-    ws.send(announce(LISTED, id20('w1')));
+    ws.send(wsAnnounce(LISTED, id20('w1')));
     assert.deepEqual(await ws.next(), { action: 'announce', info_hash: LISTED, interval: 120, complete: 0, incomplete: 1 });
-    ws.send(announce(OTHER, id20('w1')));
+    ws.send(wsAnnounce(OTHER, id20('w1')));
     assert.deepEqual(await ws.next(), { 'failure reason': REFUSED, action: 'announce', info_hash: OTHER });
     assert.equal(t.tracker.stats.errorFigures().torrent_not_allowed, 1);
     assert.deepEqual(await t.tracker.store.scrape([OTHER], t.clock.now()), [{ infoHash: OTHER, complete: 0, incomplete: 0, downloaded: 0 }], 'a refused announce creates nothing');
@@ -156,7 +155,7 @@ describe('access lists over WebSocket (browser peers)', () => {
     t.tracker.reload();
     assert.deepEqual(await t.tracker.store.scrape([LISTED], t.clock.now()), [{ infoHash: LISTED, complete: 0, incomplete: 0, downloaded: 0 }]);
     assert.deepEqual(await t.tracker.store.totals(t.clock.now()), { torrents: 0, peers: 0, seeders: 0, leechers: 0 });
-    ws.send(announce(LISTED, id20('w1')));
+    ws.send(wsAnnounce(LISTED, id20('w1')));
     assert.equal((await ws.next())['failure reason'], REFUSED);
   });
 });

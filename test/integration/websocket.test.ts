@@ -9,16 +9,13 @@ import { ERRORS } from '../../src/protocol/errors.js';
 import { percentEncode } from '../../src/protocol/http.js';
 import { asDict, httpGet, id20, makeCert, prng, startTestTracker, trackerGet, waitFor, type TestTracker } from '../helpers.js';
 import { udpScrape } from '../tracker-client.js';
-import { WsClient, type Frame } from '../ws-client.js';
+import { WsClient, wsAnnounce, type Frame } from '../ws-client.js';
 
 const sdp = (kind: 'offer' | 'answer', n: number): { type: string; sdp: string } => ({ type: kind, sdp: `v=0\r\no=- ${n} 2 IN IP4 127.0.0.1\r\n` });
 
 /** A WebSocket upgrade request as a raw client sends it (RFC 6455's sample key). */
 const RAW_UPGRADE = 'GET /announce HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
 
-function announce(hash: string, peer: string, more: Record<string, unknown> = {}): Frame {
-  return { action: 'announce', info_hash: hash, peer_id: peer, uploaded: 0, downloaded: 0, left: 1000, event: 'started', numwant: 5, offers: [], ...more };
-}
 
 describe('WebSocket tracker', () => {
   let t: TestTracker;
@@ -42,9 +39,9 @@ describe('WebSocket tracker', () => {
     const hash = id20('ws-pair');
     const a = await client();
     const b = await client();
-    a.send(announce(hash, id20('wsA')));
+    a.send(wsAnnounce(hash, id20('wsA')));
     assert.deepEqual(await a.next(), { action: 'announce', interval: 120, info_hash: hash, complete: 0, incomplete: 1 });
-    b.send(announce(hash, id20('wsB'), { offers: [{ offer: sdp('offer', 1), offer_id: id20('offer-1') }] }));
+    b.send(wsAnnounce(hash, id20('wsB'), { offers: [{ offer: sdp('offer', 1), offer_id: id20('offer-1') }] }));
     assert.deepEqual(await b.next(), { action: 'announce', interval: 120, info_hash: hash, complete: 0, incomplete: 2 });
     assert.deepEqual(await a.next(), { action: 'announce', info_hash: hash, peer_id: id20('wsB'), offer: sdp('offer', 1), offer_id: id20('offer-1') });
     a.send({ action: 'announce', info_hash: hash, peer_id: id20('wsA'), to_peer_id: id20('wsB'), answer: sdp('answer', 1), offer_id: id20('offer-1') });
@@ -58,10 +55,10 @@ describe('WebSocket tracker', () => {
   test('relay rules: no answer to an offer never sent, or sent to someone else; offers never go back to the sender', async () => {
     const hash = id20('ws-rules');
     const [a, b, c] = [await client(), await client(), await client()];
-    a.send(announce(hash, id20('rA')));
+    a.send(wsAnnounce(hash, id20('rA')));
     await a.next();
     // B offers; exactly one of A and C... C is not in the swarm yet, so A gets it.
-    b.send(announce(hash, id20('rB'), { offers: [{ offer: sdp('offer', 2), offer_id: id20('offer-2') }, { offer: sdp('offer', 3), offer_id: id20('offer-3') }] }));
+    b.send(wsAnnounce(hash, id20('rB'), { offers: [{ offer: sdp('offer', 2), offer_id: id20('offer-2') }, { offer: sdp('offer', 3), offer_id: id20('offer-3') }] }));
     await b.next();
     const got = await a.next();
     assert.equal(got['offer_id'], id20('offer-2'));
@@ -84,7 +81,7 @@ describe('WebSocket tracker', () => {
   test('WebSocket peers count in HTTP, UDP and WebSocket scrapes; HTTP peers are not offered to them, nor they handed to HTTP peers; a closed socket leaves', async () => {
     const hash = id20('ws-mixed');
     const a = await client();
-    a.send(announce(hash, id20('mA'), { left: 0 }));
+    a.send(wsAnnounce(hash, id20('mA'), { left: 0 }));
     await a.next();
     const http = await trackerGet(t.httpPort, `/announce?info_hash=${percentEncode(hash)}&peer_id=${percentEncode(id20('mH'))}&port=6881&left=5`);
     assert.equal(http.get('complete'), 1, 'the browser seeder counts in an HTTP announce');
@@ -97,7 +94,7 @@ describe('WebSocket tracker', () => {
     assert.deepEqual(await a.next(), { action: 'scrape', files: { [hash]: { complete: 1, incomplete: 1, downloaded: 0 }, [id20('nothing')]: { complete: 0, incomplete: 0, downloaded: 0 } } });
     // A second browser peer offers: the only other WebSocket member is A; the HTTP peer gets nothing.
     const b = await client();
-    b.send(announce(hash, id20('mB'), { offers: [{ offer: sdp('offer', 5), offer_id: id20('offer-5') }, { offer: sdp('offer', 6), offer_id: id20('offer-6') }] }));
+    b.send(wsAnnounce(hash, id20('mB'), { offers: [{ offer: sdp('offer', 5), offer_id: id20('offer-5') }, { offer: sdp('offer', 6), offer_id: id20('offer-6') }] }));
     assert.deepEqual(await b.next(), { action: 'announce', interval: 120, info_hash: hash, complete: 1, incomplete: 2 });
     assert.equal((await a.next())['offer_id'], id20('offer-5'));
     a.close();
@@ -107,12 +104,12 @@ describe('WebSocket tracker', () => {
   test('completed counts a download; stopped leaves the swarm', async () => {
     const hash = id20('ws-life');
     const a = await client();
-    a.send(announce(hash, id20('lA')));
+    a.send(wsAnnounce(hash, id20('lA')));
     await a.next();
-    a.send(announce(hash, id20('lA'), { event: 'completed', left: 0 }));
+    a.send(wsAnnounce(hash, id20('lA'), { event: 'completed', left: 0 }));
     assert.deepEqual(await a.next(), { action: 'announce', interval: 120, info_hash: hash, complete: 1, incomplete: 0 });
     assert.deepEqual(await udpScrape(t.udpPort, [hash]), [{ complete: 1, incomplete: 0, downloaded: 1 }]);
-    a.send(announce(hash, id20('lA'), { event: 'stopped' }));
+    a.send(wsAnnounce(hash, id20('lA'), { event: 'stopped' }));
     assert.deepEqual(await a.next(), { action: 'announce', interval: 120, info_hash: hash, complete: 0, incomplete: 0 });
     // Counted as their own transport on the stats page and in the metrics.
     const ws = t.tracker.stats.activity().periods.all_time.protocols.ws;
@@ -125,20 +122,20 @@ describe('WebSocket tracker', () => {
       ['not json', /not a JSON object/],
       ['[1,2]', /not a JSON object/],
       ['{"action":"fly"}', /invalid action/],
-      [JSON.stringify(announce(id20('h').slice(0, 19), id20('p'))), /invalid info_hash/],
-      [JSON.stringify(announce(id20('h'), 'é'.repeat(10) + '\u4e00'.repeat(10))), /invalid peer_id/],
-      [JSON.stringify(announce(id20('h'), id20('p'), { event: 'exploded' })), /invalid event/],
-      [JSON.stringify(announce(id20('h'), id20('p'), { offers: [{ offer: 'x', offer_id: id20('o') }] })), /invalid offer/],
-      [JSON.stringify(announce(id20('h'), id20('p'), { offers: Array.from({ length: 11 }, (_, i) => ({ offer: sdp('offer', i), offer_id: id20(`o${i}`) })) })), /too many offers.*11, at most 10/],
+      [JSON.stringify(wsAnnounce(id20('h').slice(0, 19), id20('p'))), /invalid info_hash/],
+      [JSON.stringify(wsAnnounce(id20('h'), 'é'.repeat(10) + '\u4e00'.repeat(10))), /invalid peer_id/],
+      [JSON.stringify(wsAnnounce(id20('h'), id20('p'), { event: 'exploded' })), /invalid event/],
+      [JSON.stringify(wsAnnounce(id20('h'), id20('p'), { offers: [{ offer: 'x', offer_id: id20('o') }] })), /invalid offer/],
+      [JSON.stringify(wsAnnounce(id20('h'), id20('p'), { offers: Array.from({ length: 11 }, (_, i) => ({ offer: sdp('offer', i), offer_id: id20(`o${i}`) })) })), /too many offers.*11, at most 10/],
     ] as const) {
       a.send(frame);
       assert.match(String((await a.next())['failure reason']), reason, frame.slice(0, 60));
     }
     for (let i = 0; i < 3; i++) {
-      a.send(announce(id20(`cap${i}`), id20('capper')));
+      a.send(wsAnnounce(id20(`cap${i}`), id20('capper')));
       assert.equal((await a.next())['action'], 'announce');
     }
-    a.send(announce(id20('cap3'), id20('capper')));
+    a.send(wsAnnounce(id20('cap3'), id20('capper')));
     assert.match(String((await a.next())['failure reason']), /too many swarms.*at most 3/);
     assert.equal(a.closed, null, 'still open after all of that');
     const bin = await client();
@@ -165,10 +162,10 @@ describe('WebSocket peers in the figures', () => {
     const b = await WsClient.open(`ws://127.0.0.1:${t.httpPort}/announce`);
     try {
       const hash = id20('ws-figures');
-      a.send(announce(hash, id20('fA'), { left: 0 }));
+      a.send(wsAnnounce(hash, id20('fA'), { left: 0 }));
       // --interval's default is 1800 s; browser peers are asked back within 120 s (they offer only when they announce).
       assert.equal((await a.next())['interval'], 120);
-      b.send(announce(hash, id20('fB')));
+      b.send(wsAnnounce(hash, id20('fB')));
       await b.next();
       b.send({ action: 'scrape', info_hash: hash });
       await b.next();
@@ -242,7 +239,7 @@ describe('WebSocket limits', () => {
     const a = await WsClient.open(`ws://127.0.0.1:${t.httpPort}/announce`);
     try {
       const hash = id20('rate');
-      for (let i = 0; i < 30; i++) a.send(announce(hash, id20('rate-peer'), { event: i === 0 ? 'started' : 'update' }));
+      for (let i = 0; i < 30; i++) a.send(wsAnnounce(hash, id20('rate-peer'), { event: i === 0 ? 'started' : 'update' }));
       const frames: Frame[] = [];
       while (frames.length < 30 && a.closed === null) frames.push(await a.next().catch(() => ({})));
       assert.equal(frames.filter((f) => f['failure reason'] === undefined && f['interval'] !== undefined).length, 5, 'the burst is answered');
@@ -268,7 +265,7 @@ describe('WebSocket limits', () => {
       await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
       socket.write(RAW_UPGRADE);
       await new Promise<void>((resolve) => socket.once('data', () => resolve()));
-      const payload = Buffer.from(JSON.stringify(announce(hash, id20('idle'))));
+      const payload = Buffer.from(JSON.stringify(wsAnnounce(hash, id20('idle'))));
       const mask = Buffer.from([1, 2, 3, 4]);
       const masked = Buffer.from(payload.map((b, i) => b ^ mask[i % 4]!));
       socket.write(Buffer.concat([Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff]), mask, masked]));
@@ -310,23 +307,23 @@ describe('WebSocket limits', () => {
     try {
       const [h1, h2, h3] = [id20('cap-1'), id20('cap-2'), id20('cap-3')];
       for (const h of [h1, h2]) {
-        ws.send(announce(h, id20('capper')));
+        ws.send(wsAnnounce(h, id20('capper')));
         assert.equal((await ws.next())['failure reason'], undefined);
       }
-      ws.send(announce(h3, id20('capper')));
+      ws.send(wsAnnounce(h3, id20('capper')));
       assert.deepEqual(await ws.next(), { 'failure reason': ERRORS.torrent_limit.text, action: 'announce', info_hash: h3 });
       // A known swarm still takes a new peer, and the refused one made nothing.
       const other = await WsClient.open(`ws://127.0.0.1:${t.httpPort}/announce`);
-      other.send(announce(h1, id20('second')));
+      other.send(wsAnnounce(h1, id20('second')));
       assert.equal((await other.next())['incomplete'], 2);
       other.close();
       assert.deepEqual(await t.tracker.store.scrape([h3], t.clock.now()), [{ infoHash: h3, complete: 0, incomplete: 0, downloaded: 0 }]);
       const stats = JSON.parse((await httpGet(t.tracker.port('web-http'), '/stats.json')).body.toString()) as { periods: { today: { refused_announces: number } } };
       assert.equal(stats.periods.today.refused_announces, 1, 'counted as a refused announce');
       // Once a swarm is left, a new one fits again.
-      ws.send({ ...announce(h2, id20('capper')), event: 'stopped' });
+      ws.send({ ...wsAnnounce(h2, id20('capper')), event: 'stopped' });
       await ws.next();
-      ws.send(announce(h3, id20('capper')));
+      ws.send(wsAnnounce(h3, id20('capper')));
       assert.equal((await ws.next())['failure reason'], undefined);
     } finally {
       ws.close();
